@@ -1,0 +1,152 @@
+"""The `kith` command: serve, pair, tokens, extract, backup/restore, reextract, merge, import/export, demo."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .config import DEFAULT_DATASETTE_PORT, DEFAULT_PORT, default_db_path
+
+db_option = click.option(
+    "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="The Kith database (default: $KITH_DB, else kith.db in your user data directory).")
+
+
+def resolve_db(db_path: Path | None) -> Path:
+    return db_path or default_db_path()
+
+
+def open_store(db_path: Path | None):
+    from .store.db import open_db
+    return open_db(resolve_db(db_path))
+
+
+@click.group()
+@click.version_option(__version__, prog_name="kith")
+def main():
+    """Kith: your personal network, local-first."""
+
+
+@main.command()
+@db_option
+@click.option("--port", default=DEFAULT_PORT, show_default=True, help="Companion API port (127.0.0.1 only).")
+@click.option("--datasette-port", default=DEFAULT_DATASETTE_PORT, show_default=True,
+              help="Datasette port (127.0.0.1 only); 0 to run the companion alone.")
+def serve(db_path, port, datasette_port):
+    """Run the companion API and Datasette on 127.0.0.1."""
+    from .serve import serve as run
+    asyncio.run(run(resolve_db(db_path), port, datasette_port or None))
+
+
+@main.command()
+@db_option
+def pair(db_path):
+    """Print a one-time code to pair the browser extension (valid 10 minutes)."""
+    from .store.auth import new_pairing_code
+    code = new_pairing_code(open_store(db_path))
+    click.echo("Enter this code in the Kith extension's options page (valid for 10 minutes):")
+    click.echo(code)
+
+
+@main.group()
+def token():
+    """Bearer tokens for scripts."""
+
+
+@token.command("new")
+@db_option
+@click.option("--name", required=True, help="What the token is for.")
+def token_new(db_path, name):
+    """Print a new token (shown once; only its hash is stored)."""
+    from .store.auth import new_token
+    token_id, value = new_token(open_store(db_path), name)
+    click.echo(f"Token {token_id} ({name}). Send it as 'Authorization: Bearer <token>'. It is shown only once:")
+    click.echo(value)
+
+
+@token.command("list")
+@db_option
+def token_list(db_path):
+    """List tokens (never their values)."""
+    from .store.auth import list_tokens
+    for row in list_tokens(open_store(db_path)):
+        state = "revoked " + row["revoked_at"] if row["revoked_at"] else "active"
+        click.echo(f"{row['id']:>4}  {row['name']:<30} {row['origin'] or '-':<45} {state}")
+
+
+@token.command("revoke")
+@db_option
+@click.argument("token_id", type=int)
+def token_revoke(db_path, token_id):
+    """Revoke a token by id; requests carrying it get 401 from then on."""
+    from .store.auth import revoke_token
+    if not revoke_token(open_store(db_path), token_id):
+        raise click.ClickException(f"no active token with id {token_id}")
+    click.echo(f"Token {token_id} revoked.")
+
+
+@main.command()
+@click.argument("html_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--url", required=True, help="The page's URL (extractors dispatch on it).")
+@click.option("--title", default=None)
+def extract(html_file, url, title):
+    """Print what Kith extracts from a saved HTML page, as JSON. Touches no database."""
+    from .extract import extract_page
+    html = html_file.read_bytes().decode("utf-8", "replace")
+    click.echo(json.dumps(extract_page(html, url, title), indent=2, ensure_ascii=False))
+
+
+@main.command("backup")
+@db_option
+@click.argument("dest", type=click.Path(path_type=Path))
+def backup_command(db_path, dest):
+    """Make a consistent copy of the database, safe while the server writes."""
+    from .backup import backup
+    out = backup(resolve_db(db_path), dest)
+    click.echo(f"Backed up to {out}")
+
+
+@main.command("restore")
+@db_option
+@click.argument("backup_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore_command(db_path, backup_file):
+    """Replace the database with a backup (stop `kith serve` first). The old file is kept."""
+    from .backup import restore
+    out = restore(backup_file, resolve_db(db_path))
+    click.echo(f"Restored {backup_file} to {out} (the previous file is {out}.before-restore)")
+
+
+@main.command()
+@db_option
+def reextract(db_path):
+    """Re-run the current extractors over every stored capture."""
+    from .reextract import reextract_all
+    db = open_store(db_path)
+    total = db.execute("SELECT count(*) FROM captures WHERE html IS NOT NULL").fetchone()[0]
+    with click.progressbar(length=total, label="Re-extracting", file=sys.stderr) as bar:
+        counts = reextract_all(db, progress=bar.update)
+    click.echo(json.dumps(counts))
+
+
+@main.command()
+@db_option
+@click.argument("keep_id", type=int)
+@click.argument("drop_id", type=int)
+def merge(db_path, keep_id, drop_id):
+    """Merge contact DROP_ID into KEEP_ID, moving everything attached to it."""
+    from .store.contacts import merge_contacts
+    db = open_store(db_path)
+    for cid in (keep_id, drop_id):
+        if not db.execute("SELECT 1 FROM contacts WHERE id = ?", [cid]).fetchone():
+            raise click.ClickException(f"no contact with id {cid}")
+    moved = merge_contacts(db, keep_id, drop_id)
+    click.echo(f"Merged {drop_id} into {keep_id}: " + ", ".join(f"{n} {t}" for t, n in moved.items() if n))
+
+
+if __name__ == "__main__":
+    main()

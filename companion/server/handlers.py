@@ -1,0 +1,100 @@
+"""Route handlers: read the request, call ingest or the store, answer JSON.
+
+Checks already ran in the security middleware; handlers only parse bodies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from aiohttp import web
+
+from .. import __version__
+from ..errors import ApiError, ValidationError
+from ..ingest import ingest
+from ..protocol import check_http_url, parse_capture
+from ..extract import extract_page
+from ..store import auth
+from ..store.captures import lookup
+from .keys import EXTRACTOR, READER, SETTINGS, WRITER
+
+
+async def read_json(request: web.Request) -> dict:
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise ApiError(413, "PAYLOAD_TOO_LARGE",
+                       f"the body is larger than {request.app[SETTINGS].max_body} bytes") from None
+    if not body:
+        raise ApiError(400, "INVALID_JSON", "the body is empty")
+    try:
+        # Large bodies parse on a thread so the loop can still answer pings.
+        if len(body) > 256 * 1024:
+            payload = await asyncio.get_running_loop().run_in_executor(None, json.loads, body)
+        else:
+            payload = json.loads(body)
+    except UnicodeDecodeError:
+        raise ApiError(400, "INVALID_JSON", "the body is not valid UTF-8") from None
+    except RecursionError:
+        raise ApiError(400, "INVALID_JSON", "the JSON is nested too deeply") from None
+    except ValueError as exc:
+        raise ApiError(400, "INVALID_JSON", f"the body is not valid JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise ApiError(400, "INVALID_JSON", "the body must be a JSON object")
+    return payload
+
+
+def _datasette_link(request: web.Request, contact_id: int | None) -> str | None:
+    base = request.app[SETTINGS].datasette_url
+    return f"{base}/-/kith/contacts/{contact_id}" if base and contact_id else None
+
+
+async def ping(request: web.Request) -> web.Response:
+    return web.json_response({"app": "kith", "api_version": 1, "version": __version__})
+
+
+async def pair(request: web.Request) -> web.Response:
+    payload = await read_json(request)
+    code, name = payload.get("code"), payload.get("name") or "browser extension"
+    if not isinstance(code, str) or not code.strip() or len(code) > 64:
+        raise ValidationError("code is required")
+    if not isinstance(name, str) or len(name) > 200:
+        raise ValidationError("name must be a short string")
+    redeemed = await request.app[WRITER].run(auth.redeem_pairing_code, code, name,
+                                             request.headers.get("Origin"))
+    if redeemed is None:
+        raise ApiError(403, "PAIRING_FAILED", "that pairing code is wrong, used or expired; run `kith pair` again")
+    token_id, token = redeemed
+    return web.json_response({"token": token, "token_id": token_id}, status=201)
+
+
+async def post_capture(request: web.Request) -> web.Response:
+    capture = parse_capture(await read_json(request))
+    result = await ingest(capture, request.app[WRITER], request.app[EXTRACTOR])
+    result["datasette_url"] = _datasette_link(request, result.get("contact_id"))
+    return web.json_response(result, status=200 if result["duplicate"] else 201)
+
+
+async def preview(request: web.Request) -> web.Response:
+    """Extract without storing, so the popup can show editable fields before Save."""
+    payload = await read_json(request)
+    url = check_http_url(payload.get("url"))
+    html, title = payload.get("html"), payload.get("title")
+    if not isinstance(html, str):
+        raise ValidationError("html is required")
+    if title is not None and not isinstance(title, str):
+        raise ValidationError("title must be a string")
+    capture = {"capture_id": "preview", "kind": "profile", "url": url, "title": title, "html": html}
+    prepared = await request.app[EXTRACTOR].prepare(capture)
+    existing = await request.app[READER].run(lookup, url)
+    return web.json_response({"extraction": prepared["extraction"],
+                              "existing": existing if existing["found"] else None})
+
+
+async def contact_lookup(request: web.Request) -> web.Response:
+    url = check_http_url(request.query.get("url"))
+    found = await request.app[READER].run(lookup, url)
+    if found["found"]:
+        found["datasette_url"] = _datasette_link(request, found["contact"]["id"])
+    return web.json_response(found)

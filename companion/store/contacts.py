@@ -1,0 +1,233 @@
+"""Contacts and their identities: find the person, create or update them, keep history.
+
+Every path that brings a person in (captures, importers, the Datasette forms)
+goes through `resolve_and_upsert`, so a person is never duplicated because they
+arrived by a different door.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Iterable
+
+from rapidfuzz import fuzz
+from sqlite_utils import Database
+
+from ..timeutil import now_iso
+
+# Columns a profile may fill, in the order they are shown.
+PROFILE_COLUMNS = (
+    "name", "given_name", "family_name", "pronouns", "credentials", "headline",
+    "company", "title", "location", "avatar_url", "bio", "birthday",
+)
+# A change in one of these is a reason to get back in touch ("moved from Acme to Globex").
+TRACKED_FIELDS = ("title", "company", "headline", "location")
+MERGE_SUGGESTION_THRESHOLD = 88.0
+
+
+def find_contact(db: Database, identities: Iterable[dict]) -> int | None:
+    """The contact that owns the first of these identity keys already known, if any."""
+    for ident in identities:
+        row = db.execute(
+            "SELECT contact_id FROM identities WHERE kind = ? AND value = ?",
+            [ident["kind"], ident["value"]],
+        ).fetchone()
+        if row:
+            return row[0]
+    return None
+
+
+def attach_identities(db: Database, contact_id: int, identities: Iterable[dict],
+                      source: str | None = None) -> list[int]:
+    """Give these identities to the contact. Returns other contacts that already own one."""
+    owners: list[int] = []
+    for ident in identities:
+        row = db.execute(
+            "SELECT contact_id FROM identities WHERE kind = ? AND value = ?",
+            [ident["kind"], ident["value"]],
+        ).fetchone()
+        if row is None:
+            db["identities"].insert({
+                "contact_id": contact_id, "kind": ident["kind"], "value": ident["value"],
+                "url": ident.get("url"), "source": ident.get("rel") or source,
+            })
+        elif row[0] != contact_id and row[0] not in owners:
+            owners.append(row[0])
+    return owners
+
+
+def _clean(value):
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def create_contact(db: Database, fields: dict, *, now: str | None = None) -> int:
+    now = now or now_iso()
+    row = {k: _clean(fields.get(k)) for k in PROFILE_COLUMNS}
+    row["name"] = row["name"] or ""
+    for key in ("circle", "how_met", "keep_in_touch_days", "last_interaction_at", "is_me"):
+        if fields.get(key) is not None:
+            row[key] = fields[key]
+    if fields.get("sources"):
+        row["field_sources"] = json.dumps(fields["sources"], sort_keys=True)
+    row["created_at"] = fields.get("created_at") or now
+    row["updated_at"] = now
+    return db["contacts"].insert(row).last_pk
+
+
+def update_contact(db: Database, contact_id: int, fields: dict, *, now: str | None = None,
+                   capture_id: str | None = None, overwrite: bool = True,
+                   track_changes: bool = True) -> list[dict]:
+    """Apply newer values to a contact, recording tracked changes in `profile_changes`.
+
+    With `overwrite=False` only empty columns are filled (importers: the
+    freshest structured source, a capture, wins over an old address book).
+    Returns the changes recorded.
+    """
+    now = now or now_iso()
+    current = db["contacts"].get(contact_id)
+    updates: dict = {}
+    changes: list[dict] = []
+    for key in PROFILE_COLUMNS:
+        new = _clean(fields.get(key))
+        if new is None:
+            continue
+        old = current.get(key)
+        if old == new or (old and not overwrite):
+            continue
+        updates[key] = new
+        if track_changes and key in TRACKED_FIELDS and old:
+            changes.append({"contact_id": contact_id, "field": key, "old_value": old,
+                            "new_value": new, "detected_at": now, "capture_id": capture_id})
+    for key in ("circle", "how_met", "keep_in_touch_days"):
+        if fields.get(key) is not None and fields[key] != current.get(key):
+            updates[key] = fields[key]
+    if fields.get("sources"):
+        merged = json.loads(current.get("field_sources") or "{}")
+        merged.update({k: v for k, v in fields["sources"].items() if k in updates})
+        updates["field_sources"] = json.dumps(merged, sort_keys=True)
+    if updates:
+        updates["updated_at"] = now
+        db["contacts"].update(contact_id, updates)
+    if changes:
+        db["profile_changes"].insert_all(changes)
+    return changes
+
+
+def resolve_and_upsert(db: Database, fields: dict, identities: list[dict],
+                       links: list[dict] | None = None, *, capture_id: str | None = None,
+                       overwrite: bool = True, track_changes: bool = True,
+                       now: str | None = None) -> tuple[int, bool]:
+    """Find the person by any identity key (their own first, then linked ones) or create them.
+
+    Returns (contact_id, created). Linked identities (rel=me, sameAs) are
+    attached too; an identity already owned by someone else becomes a merge
+    suggestion rather than a silent merge.
+    """
+    now = now or now_iso()
+    links = links or []
+    contact_id = find_contact(db, identities) or find_contact(db, links)
+    created = contact_id is None
+    if created:
+        contact_id = create_contact(db, fields, now=now)
+    else:
+        update_contact(db, contact_id, fields, now=now, capture_id=capture_id, overwrite=overwrite,
+                       track_changes=track_changes)
+    others = attach_identities(db, contact_id, identities, source="page")
+    others += attach_identities(db, contact_id, links, source="link")
+    for other in dict.fromkeys(others):
+        suggest_merge(db, contact_id, other, 100.0, "they share an identity", now=now)
+    if created:
+        suggest_similar(db, contact_id, now=now)
+    return contact_id, created
+
+
+def suggest_merge(db: Database, a: int, b: int, score: float, reason: str, *,
+                  now: str | None = None) -> None:
+    low, high = sorted((a, b))
+    db.execute(
+        "INSERT OR IGNORE INTO merge_suggestions (contact_id, other_contact_id, score, reason, status, created_at)"
+        " VALUES (?, ?, ?, ?, 'open', ?)", [low, high, score, reason, now or now_iso()])
+
+
+def suggest_similar(db: Database, contact_id: int, *, now: str | None = None) -> None:
+    """Suggest (never perform) a merge with people of a similar name at the same company or place."""
+    me = db["contacts"].get(contact_id)
+    if not me["name"] or not (me.get("company") or me.get("location")):
+        return
+    candidates = db.execute(
+        "SELECT id, name, company, location FROM contacts WHERE id != ? AND "
+        "((company IS NOT NULL AND company = ? COLLATE NOCASE) OR (location IS NOT NULL AND location = ? COLLATE NOCASE))"
+        " LIMIT 500",
+        [contact_id, me.get("company"), me.get("location")]).fetchall()
+    for other_id, other_name, company, location in candidates:
+        score = fuzz.token_sort_ratio(me["name"].lower(), (other_name or "").lower())
+        if score >= MERGE_SUGGESTION_THRESHOLD:
+            same = "company" if company and me.get("company") and company.lower() == me["company"].lower() else "location"
+            suggest_merge(db, contact_id, other_id, float(score),
+                          f"similar name ({score:.0f}%) and the same {same}", now=now)
+
+
+def set_tags(db: Database, contact_id: int, tags: Iterable[str], *, replace: bool = False) -> None:
+    """Add tags to a contact (creating them); `replace=True` makes them the only tags."""
+    names = []
+    for tag in tags:
+        tag = (tag or "").strip()
+        if tag and tag.lower() not in {n.lower() for n in names}:
+            names.append(tag)
+    if replace:
+        db.execute("DELETE FROM contact_tags WHERE contact_id = ?", [contact_id])
+    for name in names:
+        row = db.execute("SELECT id FROM tags WHERE name = ? COLLATE NOCASE", [name]).fetchone()
+        tag_id = row[0] if row else db["tags"].insert({"name": name}).last_pk
+        db.execute("INSERT OR IGNORE INTO contact_tags (contact_id, tag_id) VALUES (?, ?)",
+                   [contact_id, tag_id])
+
+
+def contact_tags(db: Database, contact_id: int) -> list[str]:
+    return [r[0] for r in db.execute(
+        "SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id"
+        " WHERE ct.contact_id = ? ORDER BY t.name", [contact_id])]
+
+
+# Tables whose rows belong to one contact via a `contact_id` column.
+_OWNED_TABLES = ("identities", "captures", "notes", "messages", "interactions",
+                 "profile_changes", "exchanges")
+
+
+def merge_contacts(db: Database, keep_id: int, drop_id: int) -> dict:
+    """Fold `drop_id` into `keep_id`, moving everything attached to it. Nothing is lost:
+    empty fields of the kept contact are filled from the dropped one, and the
+    merge itself is recorded in `profile_changes`."""
+    if keep_id == drop_id:
+        raise ValueError("cannot merge a contact into itself")
+    keep = db["contacts"].get(keep_id)
+    drop = db["contacts"].get(drop_id)
+    moved: dict[str, int] = {}
+    with db.atomic():
+        for table in _OWNED_TABLES:
+            cursor = db.execute(f"UPDATE {table} SET contact_id = ? WHERE contact_id = ?",
+                                [keep_id, drop_id])
+            moved[table] = cursor.rowcount
+        db.execute("INSERT OR IGNORE INTO contact_tags (contact_id, tag_id)"
+                   " SELECT ?, tag_id FROM contact_tags WHERE contact_id = ?", [keep_id, drop_id])
+        for column, other in (("from_contact_id", "to_contact_id"), ("to_contact_id", "from_contact_id")):
+            db.execute(f"UPDATE OR IGNORE relationships SET {column} = ? WHERE {column} = ? AND {other} != ?",
+                       [keep_id, drop_id, keep_id])
+        fill = {k: drop[k] for k in PROFILE_COLUMNS + ("circle", "how_met", "keep_in_touch_days")
+                if not keep.get(k) and drop.get(k)}
+        last = max(filter(None, [keep.get("last_interaction_at"), drop.get("last_interaction_at")]), default=None)
+        fill["last_interaction_at"] = last
+        fill["created_at"] = min(keep["created_at"], drop["created_at"])
+        fill["updated_at"] = now_iso()
+        db["contacts"].update(keep_id, fill)
+        db["profile_changes"].insert({
+            "contact_id": keep_id, "field": "merged", "old_value": json.dumps(drop, default=str),
+            "new_value": str(keep_id), "detected_at": now_iso(), "capture_id": None})
+        db.execute("UPDATE merge_suggestions SET status = 'merged' WHERE "
+                   "(contact_id = ? AND other_contact_id = ?) OR (contact_id = ? AND other_contact_id = ?)",
+                   [min(keep_id, drop_id), max(keep_id, drop_id)] * 2)
+        db.execute("DELETE FROM contacts WHERE id = ?", [drop_id])
+    return moved

@@ -1,0 +1,244 @@
+"""The database shape, declared once and applied by versioned migrations.
+
+Table and column names here are Kith's public schema: users write SQL against
+them, so existing names never change. A new version adds a migration at the end
+of the list; a database made by an older version gains the new shape on open
+and keeps its data.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+CIRCLES = ("professional", "personal", "both")
+MESSAGE_DIRECTIONS = ("in", "out")
+EXCHANGE_DIRECTIONS = ("gave", "received")
+
+# The first shape: the public tables every feature builds on.
+INITIAL_TABLES = """
+CREATE TABLE contacts (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL DEFAULT '',
+    headline TEXT,
+    company TEXT,
+    title TEXT,
+    location TEXT,
+    avatar_url TEXT,
+    bio TEXT,
+    circle TEXT CHECK (circle IS NULL OR circle IN ('professional', 'personal', 'both')),
+    how_met TEXT,
+    keep_in_touch_days INTEGER CHECK (keep_in_touch_days IS NULL OR keep_in_touch_days > 0),
+    last_interaction_at TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE identities (
+    id INTEGER PRIMARY KEY,
+    contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    url TEXT,
+    UNIQUE (kind, value)
+);
+CREATE TABLE captures (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    url TEXT,
+    title TEXT,
+    captured_at TEXT,
+    received_at TEXT NOT NULL,
+    contact_id INTEGER REFERENCES contacts(id) ON DELETE SET NULL,
+    html BLOB,
+    html_sha256 TEXT,
+    extractor TEXT,
+    status TEXT NOT NULL
+);
+CREATE TABLE notes (
+    id INTEGER PRIMARY KEY,
+    contact_id INTEGER REFERENCES contacts(id) ON DELETE CASCADE,
+    body TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    capture_id TEXT REFERENCES captures(id) ON DELETE SET NULL
+);
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    contact_id INTEGER REFERENCES contacts(id) ON DELETE CASCADE,
+    direction TEXT CHECK (direction IS NULL OR direction IN ('in', 'out')),
+    sender TEXT,
+    sent_at TEXT,
+    body TEXT NOT NULL,
+    channel TEXT,
+    thread_url TEXT,
+    external_id TEXT,
+    capture_id TEXT REFERENCES captures(id) ON DELETE SET NULL
+);
+CREATE TABLE interactions (
+    id INTEGER PRIMARY KEY,
+    contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    happened_at TEXT NOT NULL,
+    summary TEXT
+);
+CREATE TABLE profile_changes (
+    id INTEGER PRIMARY KEY,
+    contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+    field TEXT NOT NULL,
+    old_value TEXT,
+    new_value TEXT,
+    detected_at TEXT NOT NULL,
+    capture_id TEXT REFERENCES captures(id) ON DELETE SET NULL
+);
+CREATE TABLE exchanges (
+    id INTEGER PRIMARY KEY,
+    contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+    direction TEXT NOT NULL CHECK (direction IN ('gave', 'received')),
+    kind TEXT,
+    description TEXT NOT NULL,
+    happened_at TEXT NOT NULL
+);
+CREATE TABLE relationships (
+    id INTEGER PRIMARY KEY,
+    from_contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+    to_contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    note TEXT,
+    UNIQUE (from_contact_id, to_contact_id, kind)
+);
+CREATE TABLE tags (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    keep_in_touch_days INTEGER
+);
+CREATE TABLE contact_tags (
+    contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+    tag_id INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+    PRIMARY KEY (contact_id, tag_id)
+);
+CREATE TABLE tokens (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    token_sha256 TEXT NOT NULL UNIQUE,
+    origin TEXT,
+    created_at TEXT NOT NULL,
+    last_used_at TEXT,
+    revoked_at TEXT
+);
+CREATE TABLE pairing_codes (
+    code_sha256 TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    used_at TEXT
+);
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT
+);
+"""
+
+# Second shape: what the first release learned it needed (idempotency hashes,
+# provenance, snoozing, the owner's own contact, merge suggestions).
+SECOND_SHAPE = """
+ALTER TABLE captures ADD COLUMN payload_sha256 TEXT;
+ALTER TABLE captures ADD COLUMN payload TEXT;
+ALTER TABLE captures ADD COLUMN error TEXT;
+ALTER TABLE contacts ADD COLUMN given_name TEXT;
+ALTER TABLE contacts ADD COLUMN family_name TEXT;
+ALTER TABLE contacts ADD COLUMN pronouns TEXT;
+ALTER TABLE contacts ADD COLUMN credentials TEXT;
+ALTER TABLE contacts ADD COLUMN field_sources TEXT;
+ALTER TABLE contacts ADD COLUMN snoozed_until TEXT;
+ALTER TABLE contacts ADD COLUMN birthday TEXT;
+ALTER TABLE contacts ADD COLUMN is_me INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE identities ADD COLUMN source TEXT;
+ALTER TABLE interactions ADD COLUMN capture_id TEXT REFERENCES captures(id) ON DELETE SET NULL;
+CREATE TABLE merge_suggestions (
+    id INTEGER PRIMARY KEY,
+    contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+    other_contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+    score REAL NOT NULL,
+    reason TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'merged', 'dismissed')),
+    created_at TEXT NOT NULL,
+    UNIQUE (contact_id, other_contact_id)
+);
+CREATE TABLE paired_origins (
+    origin TEXT PRIMARY KEY,
+    token_id INTEGER REFERENCES tokens(id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL
+);
+"""
+
+INDEXES = [
+    ("identities", ["contact_id"]),
+    ("captures", ["contact_id"]),
+    ("captures", ["received_at"]),
+    ("notes", ["contact_id", "created_at"]),
+    ("messages", ["contact_id", "sent_at"]),
+    ("interactions", ["contact_id", "happened_at"]),
+    ("profile_changes", ["contact_id", "detected_at"]),
+    ("profile_changes", ["detected_at"]),
+    ("exchanges", ["contact_id", "happened_at"]),
+    ("relationships", ["to_contact_id"]),
+    ("contact_tags", ["tag_id"]),
+    ("contacts", ["company"]),
+    ("contacts", ["last_interaction_at"]),
+]
+
+FTS = {
+    "contacts": ["name", "headline", "company", "title", "location", "bio"],
+    "notes": ["body"],
+    "messages": ["body", "sender"],
+}
+
+# Every contact with its tags and identity count: the table most SQL starts from.
+VIEWS = {
+    "contact_overview": """
+SELECT c.id, c.name, c.headline, c.company, c.title, c.location, c.circle, c.how_met,
+       c.last_interaction_at, c.keep_in_touch_days,
+       (SELECT group_concat(t.name, ', ') FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id
+         WHERE ct.contact_id = c.id) AS tags,
+       (SELECT count(*) FROM identities i WHERE i.contact_id = c.id) AS identity_count,
+       (SELECT count(*) FROM notes n WHERE n.contact_id = c.id) AS note_count,
+       (SELECT count(*) FROM messages m WHERE m.contact_id = c.id) AS message_count
+FROM contacts c
+""",
+}
+
+migrations = Migrations("kith")
+
+
+@migrations(name="0001_initial_tables")
+def _initial(db: Database) -> None:
+    # sqlite-utils runs a script statement by statement inside the open
+    # transaction, so each migration stays atomic.
+    db.executescript(INITIAL_TABLES)
+
+
+@migrations(name="0002_provenance_snooze_merge_pairing")
+def _second(db: Database) -> None:
+    db.executescript(SECOND_SHAPE)
+    db.execute("CREATE UNIQUE INDEX idx_messages_external_id ON messages(external_id)"
+               " WHERE external_id IS NOT NULL")
+
+
+@migrations(name="0003_indexes_fts_views")
+def _indexes_fts_views(db: Database) -> None:
+    for table, columns in INDEXES:
+        db[table].create_index(columns, if_not_exists=True)
+    for table, columns in FTS.items():
+        db[table].enable_fts(columns, create_triggers=True, tokenize="porter",
+                             replace=True)
+    for name, sql in VIEWS.items():
+        db.create_view(name, sql, replace=True)
+
+
+def ensure_db_shape(db: Database) -> list[str]:
+    """Bring any Kith database, new or old, up to the current shape.
+
+    Returns the names of the migrations applied now (empty when current).
+    """
+    pending = [m.name for m in migrations.pending(db)]
+    migrations.apply(db)
+    return pending
