@@ -87,7 +87,7 @@ def profile_fields(capture: dict, extraction: dict) -> dict:
         parsed = HumanName(edits["name"])
         fields["given_name"], fields["family_name"] = parsed.first or None, parsed.last or None
     if not fields.get("name"):
-        fields["name"] = capture.get("title") or capture.get("url") or "Unnamed"
+        fields["name"] = capture.get("title") or extraction.get("title") or capture.get("url") or "Unnamed"
         sources["name"] = "page_title"
     fields["sources"] = sources
     fields["circle"] = capture.get("circle")
