@@ -14,7 +14,6 @@ from .. import __version__
 from ..errors import ApiError, ValidationError
 from ..ingest import ingest
 from ..protocol import check_http_url, parse_capture
-from ..extract import extract_page
 from ..store import auth
 from ..store.captures import lookup
 from .keys import EXTRACTOR, READER, SETTINGS, WRITER
@@ -86,7 +85,7 @@ async def preview(request: web.Request) -> web.Response:
     if title is not None and not isinstance(title, str):
         raise ValidationError("title must be a string")
     capture = {"capture_id": "preview", "kind": "profile", "url": url, "title": title, "html": html}
-    prepared = await request.app[EXTRACTOR].prepare(capture)
+    prepared = await request.app[EXTRACTOR].prepare(capture, keep_raw=False)
     existing = await request.app[READER].run(lookup, url)
     return web.json_response({"extraction": prepared["extraction"],
                               "existing": existing if existing["found"] else None})
