@@ -10,20 +10,8 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .config import DEFAULT_DATASETTE_PORT, DEFAULT_PORT, default_db_path
-
-db_option = click.option(
-    "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="The Kith database (default: $KITH_DB, else kith.db in your user data directory).")
-
-
-def resolve_db(db_path: Path | None) -> Path:
-    return db_path or default_db_path()
-
-
-def open_store(db_path: Path | None):
-    from .store.db import open_db
-    return open_db(resolve_db(db_path))
+from .cli_common import db_option, open_store, resolve_db
+from .config import DEFAULT_DATASETTE_PORT, DEFAULT_PORT
 
 
 @click.group()
@@ -146,6 +134,13 @@ def merge(db_path, keep_id, drop_id):
             raise click.ClickException(f"no contact with id {cid}")
     moved = merge_contacts(db, keep_id, drop_id)
     click.echo(f"Merged {drop_id} into {keep_id}: " + ", ".join(f"{n} {t}" for t, n in moved.items() if n))
+
+
+from .transfer_cli import demo_command, export_group, import_group  # noqa: E402
+
+main.add_command(import_group)
+main.add_command(export_group)
+main.add_command(demo_command)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from companion.store.db import open_db
 from conftest import free_port, new_capture_id
 from test_api import PROFILE_HTML
 
-KITH = [sys.executable, "-m", "companion.cli"]
+KITH = [sys.executable, "-m", "companion"]
 
 
 def kith(*args, **kwargs) -> subprocess.CompletedProcess:
