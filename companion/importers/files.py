@@ -1,0 +1,109 @@
+"""Reading what users bring: any encoding, CSV with preambles, columns matched by name.
+
+Address books and exports arrive as UTF-8, UTF-8 with a BOM, UTF-16 (Excel,
+Outlook) or Windows-1252/Latin-1 (old phones). Decoding is done once here so
+every reader gets text, and CSV problems become an `ImportFileError` naming
+the file and line.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from pathlib import Path
+from typing import Callable, Iterator
+
+from .report import ImportFileError
+
+# Some fields (long LinkedIn messages, embedded photos) exceed csv's 128 KiB default.
+csv.field_size_limit(64 * 1024 * 1024)
+
+
+def decode(data: bytes) -> str:
+    """Bytes to text: BOMs first, then UTF-8, then Windows-1252, then Latin-1 (never fails)."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8):].decode("utf-8", "replace")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", "replace")
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+def read_text(path: Path | str, data: bytes | None = None) -> str:
+    """The text of a file (or of `data` read from it, e.g. a zip member)."""
+    if data is None:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise ImportFileError(path, None, f"cannot read the file: {exc.strerror or exc}") from exc
+    text = decode(data)
+    if "\x00" in text:
+        raise ImportFileError(path, None, "this is a binary file, not text")
+    return text
+
+
+def norm(header: str) -> str:
+    """Column names compare without case, spaces or punctuation: 'Email Address' == 'emailAddress'."""
+    return re.sub(r"[^0-9a-z]", "", (header or "").lower())
+
+
+class CsvTable:
+    """A parsed CSV: the header as written, and rows as (first line number, cells)."""
+
+    def __init__(self, path: str, header: list[str], rows: list[tuple[int, list[str]]],
+                 header_line: int):
+        self.path = path
+        self.header = header
+        self.rows = rows
+        self.header_line = header_line
+        self.index = {}
+        for i, name in enumerate(header):
+            self.index.setdefault(norm(name), i)
+
+    def column(self, *names: str) -> int | None:
+        for name in names:
+            i = self.index.get(norm(name))
+            if i is not None:
+                return i
+        return None
+
+
+def _records(text: str, path: str) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    start = 1
+    try:
+        for row in reader:
+            yield start, row
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise ImportFileError(path, start, f"malformed CSV ({exc})") from exc
+
+
+def read_csv(text: str, path: str, is_header: Callable[[list[str]], bool] | None = None,
+             max_preamble: int = 50) -> CsvTable:
+    """Parse a whole CSV. The header is the first row `is_header` accepts (skipping a
+    preamble such as LinkedIn's "Notes:" lines), or the first non-empty row."""
+    header = None
+    header_line = 0
+    rows: list[tuple[int, list[str]]] = []
+    for line, row in _records(text, path):
+        if header is None:
+            if not any(cell.strip() for cell in row):
+                continue
+            if is_header is None or is_header([norm(c) for c in row]):
+                header, header_line = [c.strip() for c in row], line
+                continue
+            if line > max_preamble:
+                break
+            continue
+        if any(cell.strip() for cell in row):
+            rows.append((line, row))
+    if header is None:
+        raise ImportFileError(path, None, "no header row with the expected column names was found")
+    return CsvTable(path, header, rows, header_line)

@@ -1,0 +1,366 @@
+"""Saving many people at once, with the identity resolution captures use, in bulk.
+
+`resolve_and_upsert` resolves one person with a handful of queries, and its
+merge-suggestion scan reads the whole contacts table; 30,000 LinkedIn rows that
+way take minutes. `save_people` applies the same rules to a batch:
+
+* a person is the contact owning the first of their identity keys already
+  known, else of their linked keys, else new (keys seen earlier in the same
+  batch count, so a file never duplicates a person either);
+* keys owned by someone else become a "they share an identity" merge
+  suggestion; new people get "similar name and same company/location"
+  suggestions against the same (at most 500) earlier candidates;
+* an existing contact is updated with `update_contact`, so job changes land in
+  `profile_changes`. An import only fills empty fields, except fields that an
+  earlier import of the same source wrote (a newer export then wins over an
+  older one, never over a capture or a user edit).
+
+Lookups are one query per batch (json_each), new rows go in with executemany,
+and the caller holds one transaction for the whole import.
+"""
+
+from __future__ import annotations
+
+import json
+from bisect import bisect_left
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Callable, Iterable
+
+from rapidfuzz import fuzz, process
+from sqlite_utils import Database
+
+from ..store.contacts import MERGE_SUGGESTION_THRESHOLD, PROFILE_COLUMNS, suggest_merge, update_contact
+from ..store.schema import CIRCLES
+from ..timeutil import now_iso
+from .bulk import bulk_insert
+from .report import ImportReport
+
+EXTRA_COLUMNS = ("circle", "how_met", "keep_in_touch_days")
+SIMILAR_CANDIDATES = 500  # as in store.contacts.suggest_similar
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+@dataclass
+class Person:
+    """One person as a reader found them, before any database lookup."""
+
+    file: str
+    line: int | None
+    fields: dict
+    identities: list[dict] = field(default_factory=list)
+    links: list[dict] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    interactions: list[dict] = field(default_factory=list)  # kind, happened_at, summary
+
+
+@contextmanager
+def import_transaction(db: Database):
+    """One transaction per import, begun IMMEDIATE so the write lock is held from the
+    start: ids allocated from max(id) stay valid, and any failure rolls back everything."""
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.execute("ROLLBACK")
+        raise
+    db.conn.execute("COMMIT")
+
+
+def clean(value):
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def ids_json(ids: Iterable) -> str:
+    return json.dumps(list(ids))
+
+
+def lookup_identities(db: Database, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Owners of these (kind, value) keys, in one indexed query."""
+    keys = list(dict.fromkeys(keys))
+    if not keys:
+        return {}
+    rows = db.execute(
+        "SELECT i.kind, i.value, i.contact_id FROM json_each(?) j JOIN identities i"
+        " ON i.kind = json_extract(j.value, '$[0]') AND i.value = json_extract(j.value, '$[1]')",
+        [json.dumps(keys)])
+    return {(kind, value): cid for kind, value, cid in rows}
+
+
+def _name_key(fields: dict) -> tuple[str, str]:
+    return ((clean(fields.get("name")) or "").casefold(), (clean(fields.get("company")) or "").casefold())
+
+
+def _keyless_matches(db: Database, people: list[Person], source: str) -> dict[tuple[str, str], list[int]]:
+    """People with no identity key at all are matched by name and company, but only to
+    contacts this same source created (so a re-import is idempotent without ever
+    auto-merging with a captured person on a soft key; that stays a suggestion).
+
+    Returns, per (name, company), those contacts in id order: the k-th such row of a
+    file is the k-th such contact, so two "John Smith"s in one address book stay two.
+    """
+    names = sorted({p.fields.get("name") or "" for p in people if not p.identities and not p.links} - {""})
+    if not names:
+        return {}
+    found: dict[tuple[str, str], list[int]] = {}
+    for cid, name, company, sources in db.execute(
+            "SELECT id, name, company, field_sources FROM contacts WHERE name IN (SELECT value FROM json_each(?))"
+            " AND NOT EXISTS (SELECT 1 FROM identities i WHERE i.contact_id = contacts.id) ORDER BY id",
+            [json.dumps(names)]):
+        if json.loads(sources or "{}").get("name") == source:
+            found.setdefault(_name_key({"name": name, "company": company}), []).append(cid)
+    return found
+
+
+def _sanitise(fields: dict, report: ImportReport, person: "Person") -> dict:
+    """Drop values the schema's CHECKs would refuse (one bad row must not abort the import)."""
+    if fields.get("circle") is None and fields.get("keep_in_touch_days") is None:
+        return fields
+    fields = dict(fields)
+    where = f"{person.file}, line {person.line}"
+    circle = clean(fields.get("circle"))
+    if circle is not None and circle.lower() not in CIRCLES:
+        report.warnings.append(f"{where}: ignored unknown circle {circle!r}")
+        circle = None
+    fields["circle"] = circle.lower() if circle else None
+    days = fields.get("keep_in_touch_days")
+    if days not in (None, ""):
+        try:
+            days = int(days)
+            if days <= 0:
+                raise ValueError
+        except (TypeError, ValueError):
+            report.warnings.append(f"{where}: ignored keep-in-touch days {fields['keep_in_touch_days']!r}")
+            days = None
+    fields["keep_in_touch_days"] = days or None
+    return fields
+
+
+_COLUMNS = PROFILE_COLUMNS + EXTRA_COLUMNS
+
+
+@lru_cache(maxsize=4096)
+def _sources_json(keys: tuple[str, ...], source: str) -> str | None:
+    return json.dumps({k: source for k in keys}, sort_keys=True) if keys else None
+
+
+def _new_row(cid: int, fields: dict, source: str, now: str) -> dict:
+    row = dict.fromkeys(_COLUMNS)
+    for key, value in fields.items():
+        if key in row:
+            row[key] = clean(value)
+    row["name"] = row["name"] or ""
+    row.update(id=cid, field_sources=_sources_json(tuple(k for k in PROFILE_COLUMNS if row[k]), source),
+               last_interaction_at=None, created_at=now, updated_at=now)
+    return row
+
+
+def _fill(row: dict, fields: dict) -> None:
+    """A second row for a person created in this batch only fills what is still empty."""
+    for key in PROFILE_COLUMNS + EXTRA_COLUMNS:
+        new = clean(fields.get(key))
+        if new is not None and not row.get(key):
+            row[key] = new
+
+
+def field_changes(current: dict, fields: dict, source: str) -> dict:
+    """What an import may change on an existing contact: empty fields, and fields the
+    same source wrote before (so a newer export of the same kind updates them)."""
+    out = {}
+    sources = None
+    for key, value in fields.items():
+        new = clean(value)
+        if new is None or key not in current:
+            continue
+        old = current[key]
+        if old == new:
+            continue
+        if key in EXTRA_COLUMNS:
+            if old is None:
+                out[key] = new
+        elif key in PROFILE_COLUMNS:
+            if not old:
+                out[key] = new
+                continue
+            if sources is None:
+                sources = json.loads(current.get("field_sources") or "{}")
+            if sources.get(key) == source:
+                out[key] = new
+    return out
+
+
+def save_people(db: Database, people: list[Person], *, source: str, report: ImportReport,
+                now: str | None = None, progress: Callable[[int], None] | None = None,
+                count: bool = True) -> list[int]:
+    """Resolve and store every person; returns their contact ids in order.
+
+    Must run inside the import's transaction. `count=False` keeps these
+    contacts out of the created/updated/unchanged counts (message senders,
+    counted apart).
+    """
+    assert db.conn.in_transaction, "save_people runs inside the import's transaction"
+    now = now or now_iso()
+    keys = [(i["kind"], i["value"]) for p in people for i in p.identities + p.links]
+    owner = lookup_identities(db, keys)
+    keyless = _keyless_matches(db, people, source)
+    next_id = db.execute("SELECT coalesce(max(id), 0) + 1 FROM contacts").fetchone()[0]
+
+    new_rows: dict[int, dict] = {}
+    new_identities: list[dict] = []
+    share_suggestions: list[tuple[int, int]] = []
+    existing: dict[int, list[dict]] = {}  # contact id -> field dicts, in file order
+    seen: set[int] = set()
+    ids: list[int] = []
+    for done, person in enumerate(people, 1):
+        fields = _sanitise(person.fields, report, person)
+        cid = next((owner[(i["kind"], i["value"])] for i in person.identities
+                    if (i["kind"], i["value"]) in owner), None)
+        if cid is None:
+            cid = next((owner[(i["kind"], i["value"])] for i in person.links
+                        if (i["kind"], i["value"]) in owner), None)
+        if cid is None and not person.identities and not person.links:
+            same_name = keyless.get(_name_key(fields))
+            cid = same_name.pop(0) if same_name else None
+        latest = max((i["happened_at"] for i in person.interactions if i.get("happened_at")), default=None)
+        if cid is None:
+            cid, next_id = next_id, next_id + 1
+            new_rows[cid] = _new_row(cid, fields, source, now)
+            # Set now, so the later `touch` finds nothing to move (and no FTS re-index).
+            new_rows[cid]["last_interaction_at"] = latest
+        elif cid in new_rows:
+            _fill(new_rows[cid], fields)
+            if latest and latest > (new_rows[cid]["last_interaction_at"] or ""):
+                new_rows[cid]["last_interaction_at"] = latest
+        else:
+            existing.setdefault(cid, []).append(fields)
+        if count and cid in seen:
+            report.duplicates += 1
+        seen.add(cid)
+        others: list[int] = []
+        for idents, ident_source in ((person.identities, source), (person.links, "link")):
+            for ident in idents:
+                key = (ident["kind"], ident["value"])
+                holder = owner.get(key)
+                if holder is None:
+                    owner[key] = cid
+                    new_identities.append({"contact_id": cid, "kind": key[0], "value": key[1],
+                                           "url": ident.get("url"), "source": ident.get("rel") or ident_source})
+                elif holder != cid and holder not in others:
+                    others.append(holder)
+        share_suggestions += [(cid, other) for other in others]
+        ids.append(cid)
+        if progress and done % 1000 == 0:
+            progress(1000)
+    if progress and len(people) % 1000:
+        progress(len(people) % 1000)
+
+    _insert_contacts(db, list(new_rows.values()))
+    if new_identities:
+        db.conn.executemany(
+            "INSERT INTO identities (contact_id, kind, value, url, source)"
+            " VALUES (:contact_id, :kind, :value, :url, :source)", new_identities)
+    changed = _update_existing(db, existing, source, now)
+    changed.update(r["contact_id"] for r in new_identities if r["contact_id"] not in new_rows)
+    for cid, other in share_suggestions:
+        suggest_merge(db, cid, other, 100.0, "they share an identity", now=now)
+    suggest_similar_batch(db, sorted(new_rows), now=now)
+    report.added["identities"] += len(new_identities)
+    if count:
+        report.created_ids.update(new_rows)
+        report.seen_ids.update(ids)
+        report.changed_ids.update(changed)
+    else:
+        report.added["contacts created from messages"] += len(new_rows)
+    return ids
+
+
+def _insert_contacts(db: Database, rows: list[dict]) -> None:
+    if rows:
+        columns = list(rows[0])
+        bulk_insert(db, "contacts", f"INSERT INTO contacts ({', '.join(columns)})"
+                                    f" VALUES ({', '.join(':' + c for c in columns)})", rows)
+
+
+def _update_existing(db: Database, existing: dict[int, list[dict]], source: str, now: str) -> set[int]:
+    """Apply each row's allowed changes with the store's `update_contact`; returns changed ids."""
+    if not existing:
+        return set()
+    cursor = db.execute("SELECT * FROM contacts WHERE id IN (SELECT value FROM json_each(?))",
+                        [ids_json(existing)])
+    columns = [d[0] for d in cursor.description]
+    current = {row[0]: dict(zip(columns, row)) for row in cursor}
+    changed: set[int] = set()
+    for cid, field_list in existing.items():
+        row = current[cid]
+        for fields in field_list:
+            changes = field_changes(row, fields, source)
+            if not changes:
+                continue
+            sources = {k: source for k in changes if k in PROFILE_COLUMNS}
+            update_contact(db, cid, {**changes, "sources": sources}, now=now, overwrite=True)
+            merged = json.loads(row.get("field_sources") or "{}")
+            merged.update(sources)
+            row.update(changes, field_sources=json.dumps(merged, sort_keys=True))
+            changed.add(cid)
+    return changed
+
+
+def suggest_similar_batch(db: Database, new_ids: list[int], *, now: str | None = None) -> int:
+    """`suggest_similar` for many new contacts at once: each is compared with the first
+    500 earlier contacts sharing its company or location, as if created one by one."""
+    if not new_ids:
+        return 0
+    new_rows = db.execute(
+        "SELECT id, name, company, location FROM contacts WHERE id IN (SELECT value FROM json_each(?))"
+        " AND name != '' AND (company IS NOT NULL OR location IS NOT NULL) ORDER BY id",
+        [ids_json(new_ids)]).fetchall()
+    if not new_rows:
+        return 0
+    companies = sorted({r[2].translate(_ASCII_LOWER) for r in new_rows if r[2]})
+    locations = sorted({r[3].translate(_ASCII_LOWER) for r in new_rows if r[3]})
+    groups: dict[tuple[str, str], list[int]] = {}
+    info: dict[int, tuple[str, str | None]] = {}
+    for cid, name, company, location in db.execute(
+            "SELECT id, name, company, location FROM contacts WHERE"
+            " lower(company) IN (SELECT value FROM json_each(?)) OR lower(location) IN (SELECT value FROM json_each(?))"
+            " ORDER BY id", [json.dumps(companies), json.dumps(locations)]):
+        # token_sort_ratio(a, b) is ratio() of the words sorted: sort once here, not per pair.
+        info[cid] = (" ".join(sorted((name or "").lower().split())), company)
+        if company:
+            groups.setdefault(("c", company.translate(_ASCII_LOWER)), []).append(cid)
+        if location:
+            groups.setdefault(("l", location.translate(_ASCII_LOWER)), []).append(cid)
+    keys = {group: [info[i][0] for i in ids] for group, ids in groups.items()}
+    made = 0
+    for cid, name, company, location in new_rows:
+        found = [("c", company.translate(_ASCII_LOWER))] if company else []
+        found += [("l", location.translate(_ASCII_LOWER))] if location else []
+        if len(found) == 2:
+            # Both groups are in id order: the first 500 earlier ids of their union come from
+            # the first 500 earlier ids of each.
+            heads = [groups[g][:min(bisect_left(groups[g], cid), SIMILAR_CANDIDATES)] for g in found]
+            earlier = sorted(set(heads[0]).union(heads[1]))[:SIMILAR_CANDIDATES]
+            choices = [info[i][0] for i in earlier]
+        else:
+            pool = groups[found[0]]
+            end = min(bisect_left(pool, cid), SIMILAR_CANDIDATES)
+            earlier, choices = pool[:end], keys[found[0]][:end]
+        if not earlier:
+            continue
+        for _, score, index in process.extract(info[cid][0], choices, scorer=fuzz.ratio,
+                                               score_cutoff=MERGE_SUGGESTION_THRESHOLD, limit=None):
+            other = earlier[index]
+            other_company = info[other][1]
+            same = "company" if company and other_company and company.lower() == other_company.lower() else "location"
+            suggest_merge(db, cid, other, float(score), f"similar name ({score:.0f}%) and the same {same}", now=now)
+            made += 1
+    return made

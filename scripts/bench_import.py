@@ -1,0 +1,141 @@
+"""Import speed, measured against a bare `sqlite3` executemany of the same rows in the same run.
+
+Machines differ and this one is shared, so each figure comes with a reference
+taken moments apart on the same machine: parse the same CSV with the csv
+module and executemany its rows into a plain table in one transaction. The
+ratio is what to watch; the aim is 30,000 connections (LinkedIn's maximum)
+in under 3 s.
+
+    .venv/bin/python scripts/bench_import.py
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import sqlite3
+import sys
+import tempfile
+import time
+import zlib
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from companion.demo import FIRST_NAMES, FUNCTIONS, LAST_NAMES, _zipf, company_names  # noqa: E402
+from companion.importers.linkedin import import_linkedin  # noqa: E402
+from companion.store.db import open_db  # noqa: E402
+
+CONNECTIONS = 30_000
+MESSAGES = 100_000
+ME = ("Sam Rivera", "https://www.linkedin.com/in/sam-rivera")
+PREAMBLE = ('Notes:\n"When exporting your connection data, you may notice that some of the email addresses are'
+            ' missing."\n\n')
+MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+
+
+def write_connections(path: Path, n: int, seed: int = 1) -> list[tuple[str, str]]:
+    """A realistic Connections.csv (preamble, Zipf companies, few emails); returns (name, url) per row."""
+    rng = random.Random(seed)
+    companies = company_names(rng)
+    weights = _zipf(len(companies), 1.0)
+    people = []
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        f.write(PREAMBLE)
+        w = csv.writer(f)
+        w.writerow(["First Name", "Last Name", "URL", "Email Address", "Company", "Position", "Connected On"])
+        for i in range(n):
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            url = f"https://www.linkedin.com/in/{first.lower()}-{last.lower()}-{i:x}".replace(" ", "-")
+            email = f"{first.lower()}.{i}@example.com" if rng.random() < 0.1 else ""
+            w.writerow([first, last, url, email, rng.choices(companies, cum_weights=weights)[0],
+                        rng.choice(FUNCTIONS),
+                        f"{rng.randint(1, 28):02d} {rng.choice(MONTHS)} {rng.randint(2008, 2024)}"])
+            people.append((f"{first} {last}", url))
+    return people
+
+
+def write_messages(path: Path, people: list[tuple[str, str]], n: int, seed: int = 2) -> None:
+    rng = random.Random(seed)
+    weights = _zipf(len(people), 0.9)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["CONVERSATION ID", "CONVERSATION TITLE", "FROM", "SENDER PROFILE URL", "TO",
+                    "RECIPIENT PROFILE URLS", "DATE", "SUBJECT", "CONTENT", "FOLDER"])
+        for i, (name, url) in enumerate(rng.choices(people, cum_weights=weights, k=n)):
+            them, me = (name, url), ME
+            sender, recipient = (me, them) if rng.random() < 0.5 else (them, me)
+            w.writerow([f"2-{zlib.crc32(url.encode()):08x}", "", sender[0], sender[1], recipient[0], recipient[1],
+                        f"20{rng.randint(15, 24)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d} "
+                        f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{i % 60:02d} UTC", "",
+                        f"Message {i}: thanks for the chat about {rng.choice(FUNCTIONS)} roles, talk soon!", "INBOX"])
+
+
+def bare_executemany(csv_path: Path, db_path: Path, skip: int = 0) -> float:
+    """The reference: csv.reader + one executemany into a plain table, one commit."""
+    started = time.perf_counter()
+    conn = sqlite3.connect(db_path)
+    with open(csv_path, newline="", encoding="utf-8") as f:
+        for _ in range(skip):
+            f.readline()
+        rows = list(csv.reader(f))
+    header, rows = rows[0], rows[1:]
+    conn.execute(f"CREATE TABLE t ({', '.join(f'c{i} TEXT' for i in range(len(header)))})")
+    with conn:
+        conn.executemany(f"INSERT INTO t VALUES ({', '.join('?' * len(header))})", rows)
+    conn.close()
+    return time.perf_counter() - started
+
+
+def timed(fn) -> tuple[float, float]:
+    """(wall, cpu) seconds."""
+    started, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - started, time.process_time() - cpu
+
+
+def row(name: str, figure: tuple[float, float], reference: float, target: str) -> dict:
+    return {"name": name, "figure_ms": round(figure[0] * 1000, 1), "reference_ms": round(reference * 1000, 1),
+            "ratio": round(figure[0] / reference, 1) if reference else None, "target": target,
+            "figure_cpu_ms": round(figure[1] * 1000, 1),
+            "note": f"best of runs; CPU {figure[1] * 1000:,.0f} ms; reference: csv.reader + one executemany "
+                    "into a plain table"}
+
+
+def best(trials: list[tuple[float, float]]) -> tuple[float, float]:
+    """The fastest of a few runs, as timeit does: this machine is shared, noise only adds time."""
+    return min(trials)
+
+
+def run(repeat: int = 3) -> list[dict]:
+    """Each figure and its reference are the best of `repeat` runs, taken alternately."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        export = tmp / "export"
+        export.mkdir()
+        people = write_connections(export / "Connections.csv", CONNECTIONS)
+        write_messages(tmp / "messages.csv", people, MESSAGES)
+        connections, again, messages, ref_connections, ref_messages = [], [], [], [], []
+        for n in range(repeat):
+            db = open_db(tmp / f"kith{n}.db")
+            connections.append(timed(lambda: import_linkedin(db, export / "Connections.csv")))
+            ref_connections.append(bare_executemany(export / "Connections.csv", tmp / f"ref1-{n}.db", skip=3))
+            again.append(timed(lambda: import_linkedin(db, export / "Connections.csv")))
+            messages.append(timed(lambda: import_linkedin(db, tmp / "messages.csv", me_url=ME[1])))
+            ref_messages.append(bare_executemany(tmp / "messages.csv", tmp / f"ref2-{n}.db"))
+            db.close()
+        return [row(f"import linkedin {CONNECTIONS} connections", best(connections), min(ref_connections),
+                    "< 3 s"),
+                row(f"re-import {CONNECTIONS} connections (no change)", best(again), min(ref_connections),
+                    "reported"),
+                row(f"import linkedin {MESSAGES} messages", best(messages), min(ref_messages), "reported")]
+
+
+def main() -> None:
+    print("name, figure_ms, reference_ms, ratio")
+    for r in run():
+        print(f"{r['name']}, {r['figure_ms']}, {r['reference_ms']}, {r['ratio']}")
+
+
+if __name__ == "__main__":
+    main()
