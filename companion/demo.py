@@ -26,7 +26,7 @@ from sqlite_utils import Database
 
 from .identity import canonical_identity
 from .importers.bulk import gc_paused
-from .store.schema import FTS
+from .store.schema import FTS, enable_search
 
 DAY = 86_400
 HISTORY_YEARS = 8
@@ -240,8 +240,8 @@ def generate(db: Database, contacts: int = 1000, seed: int = 1, messages: int | 
         with gc_paused():
             _build(builder, contacts, notes, messages, progress)
     finally:
-        for table, columns in FTS.items():
-            db[table].enable_fts(columns, create_triggers=True, tokenize="porter", replace=True)
+        for table in FTS:
+            enable_search(db, table)
         _tick(progress)
     names = ("contacts", "identities", "tags", "contact_tags", "relationships", "interactions", "exchanges",
              "profile_changes", "notes", "messages")

@@ -122,3 +122,18 @@ def test_readers_see_committed_writes_while_writer_is_open(db_path):
     assert reader.execute("SELECT name FROM contacts").fetchall() == [("Reader Visible",)]
     reader.close()
     writer.close()
+
+
+def test_no_suggestion_between_two_different_linkedin_profiles(db):
+    other = {"kind": "linkedin", "value": "https://www.linkedin.com/in/jonathan-smith-2/", "url": None}
+    contacts.resolve_and_upsert(db, {"name": "Jonathan Smith", "company": "Globex"}, [LINKEDIN])
+    contacts.resolve_and_upsert(db, {"name": "Jonathan Smith", "company": "Globex"}, [other])
+    assert db["merge_suggestions"].count == 0 and db["contacts"].count == 2
+
+
+def test_touching_the_clock_keeps_search_current(db):
+    cid, _ = contacts.resolve_and_upsert(db, {"name": "Katherine Johnson", "title": "Mathematician"}, [GITHUB])
+    activity.touch(db, cid, "2026-01-01T00:00:00Z")
+    db["contacts"].update(cid, {"title": "Astronaut trainer"})
+    assert [r["name"] for r in db["contacts"].search("astronaut")] == ["Katherine Johnson"]
+    assert not list(db["contacts"].search("mathematician"))

@@ -31,7 +31,8 @@ from typing import Callable, Iterable
 from rapidfuzz import fuzz, process
 from sqlite_utils import Database
 
-from ..store.contacts import MERGE_SUGGESTION_THRESHOLD, PROFILE_COLUMNS, suggest_merge, update_contact
+from ..store.contacts import (MERGE_SUGGESTION_THRESHOLD, PROFILE_COLUMNS, provably_different, suggest_merge,
+                              update_contact)
 from ..store.schema import CIRCLES
 from ..timeutil import now_iso
 from .bulk import bulk_insert
@@ -359,6 +360,8 @@ def suggest_similar_batch(db: Database, new_ids: list[int], *, now: str | None =
         for _, score, index in process.extract(info[cid][0], choices, scorer=fuzz.ratio,
                                                score_cutoff=MERGE_SUGGESTION_THRESHOLD, limit=None):
             other = earlier[index]
+            if provably_different(db, cid, other):
+                continue
             other_company = info[other][1]
             same = "company" if company and other_company and company.lower() == other_company.lower() else "location"
             suggest_merge(db, cid, other, float(score), f"similar name ({score:.0f}%) and the same {same}", now=now)

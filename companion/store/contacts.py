@@ -159,15 +159,28 @@ def suggest_similar(db: Database, contact_id: int, *, now: str | None = None) ->
         return
     candidates = db.execute(
         "SELECT id, name, company, location FROM contacts WHERE id != ? AND "
-        "((company IS NOT NULL AND company = ? COLLATE NOCASE) OR (location IS NOT NULL AND location = ? COLLATE NOCASE))"
-        " LIMIT 500",
+        "(company = ? COLLATE NOCASE OR location = ? COLLATE NOCASE) ORDER BY id LIMIT 500",
         [contact_id, me.get("company"), me.get("location")]).fetchall()
     for other_id, other_name, company, location in candidates:
+        if provably_different(db, contact_id, other_id):
+            continue
         score = fuzz.token_sort_ratio(me["name"].lower(), (other_name or "").lower())
         if score >= MERGE_SUGGESTION_THRESHOLD:
             same = "company" if company and me.get("company") and company.lower() == me["company"].lower() else "location"
             suggest_merge(db, contact_id, other_id, float(score),
                           f"similar name ({score:.0f}%) and the same {same}", now=now)
+
+
+# Keys a person has exactly one of: two contacts with different values are two people.
+_SINGLE_VALUED_KINDS = ("linkedin", "linkedin_urn", "github", "github_id", "x", "x_id")
+
+
+def provably_different(db: Database, a: int, b: int) -> bool:
+    row = db.execute(
+        f"SELECT 1 FROM identities x JOIN identities y ON x.kind = y.kind AND x.value != y.value"
+        f" WHERE x.contact_id = ? AND y.contact_id = ? AND x.kind IN ({', '.join('?' * len(_SINGLE_VALUED_KINDS))})"
+        " LIMIT 1", [a, b, *_SINGLE_VALUED_KINDS]).fetchone()
+    return row is not None
 
 
 def set_tags(db: Database, contact_id: int, tags: Iterable[str], *, replace: bool = False) -> None:

@@ -234,6 +234,43 @@ def _indexes_fts_views(db: Database) -> None:
         db.create_view(name, sql, replace=True)
 
 
+def narrow_fts_update_trigger(db: Database, table: str) -> None:
+    """Re-index a row only when an indexed column changes.
+
+    sqlite-utils' update trigger fires on any column, so moving
+    `last_interaction_at` (every note or message does) would rewrite the
+    contact's search entry each time.
+    """
+    columns = FTS[table]
+    old = ", ".join(f'old."{c}"' for c in columns)
+    new = ", ".join(f'new."{c}"' for c in columns)
+    names = ", ".join(f'"{c}"' for c in columns)
+    db.execute(f'DROP TRIGGER IF EXISTS "{table}_au"')
+    db.execute(
+        f'CREATE TRIGGER "{table}_au" AFTER UPDATE OF {names} ON "{table}" BEGIN\n'
+        f'  INSERT INTO "{table}_fts" ("{table}_fts", rowid, {names}) VALUES(\'delete\', old.rowid, {old});\n'
+        f'  INSERT INTO "{table}_fts" (rowid, {names}) VALUES (new.rowid, {new});\nEND')
+
+
+def enable_search(db: Database, table: str) -> None:
+    """Full-text search on one table, kept current by triggers (also used after bulk loads)."""
+    db[table].enable_fts(FTS[table], create_triggers=True, tokenize="porter", replace=True)
+    narrow_fts_update_trigger(db, table)
+
+
+@migrations(name="0004_narrow_fts_triggers_nocase_indexes")
+def _narrow_triggers(db: Database) -> None:
+    for table in FTS:
+        narrow_fts_update_trigger(db, table)
+    # Merge suggestions compare company and location case-insensitively.
+    db.execute("CREATE INDEX IF NOT EXISTS idx_contacts_company_nocase ON contacts(company COLLATE NOCASE)")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_contacts_location_nocase ON contacts(location COLLATE NOCASE)")
+    # The reconnect queue (tag cadences) and the ledger's per-person grouping.
+    db.execute("CREATE INDEX IF NOT EXISTS idx_contact_tags_tag_contact ON contact_tags(tag_id, contact_id)")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_exchanges_contact_time_direction"
+               " ON exchanges(contact_id, happened_at, direction)")
+
+
 def ensure_db_shape(db: Database) -> list[str]:
     """Bring any Kith database, new or old, up to the current shape.
 

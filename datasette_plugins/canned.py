@@ -1,0 +1,59 @@
+"""Canned queries for the questions people ask of their network.
+
+Plain SQL over the public schema, shown in Datasette like any other query so a
+user can read and adapt it. User-typed words are quoted before reaching FTS5,
+so punctuation cannot cause a syntax error.
+"""
+
+from __future__ import annotations
+
+QUERIES = {
+    "people_at_company": {
+        "title": "People at a company",
+        "sql": """SELECT id, name, title, company, headline, location, last_interaction_at
+FROM contacts
+WHERE company LIKE '%' || :company || '%'
+ORDER BY name COLLATE NOCASE""",
+    },
+    "who_introduced_whom": {
+        "title": "Who introduced me to whom",
+        "description": "A relationship (from, to, 'introduced_by') means from was introduced by to.",
+        "sql": """SELECT introducer.id AS introducer_id, introducer.name AS introducer,
+       introduced.id AS introduced_id, introduced.name AS introduced, r.note
+FROM relationships r
+JOIN contacts introduced ON introduced.id = r.from_contact_id
+JOIN contacts introducer ON introducer.id = r.to_contact_id
+WHERE r.kind = 'introduced_by'
+ORDER BY introducer.name COLLATE NOCASE, introduced.name COLLATE NOCASE""",
+    },
+    "job_changes_last_30_days": {
+        "title": "Job changes in the last 30 days",
+        "sql": """SELECT pc.contact_id, c.name, pc.field, pc.old_value, pc.new_value, pc.detected_at
+FROM profile_changes pc JOIN contacts c ON c.id = pc.contact_id
+WHERE pc.field IN ('title', 'company')
+  AND pc.detected_at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-30 days')
+ORDER BY pc.detected_at DESC""",
+    },
+    "met_at_event_or_tag": {
+        "title": "People I met at an event, or with a tag",
+        "sql": """SELECT c.id, c.name, c.company, c.how_met,
+       (SELECT group_concat(t.name, ', ') FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id
+        WHERE ct.contact_id = c.id) AS tags
+FROM contacts c
+WHERE (:event_or_tag != '' AND c.how_met LIKE '%' || :event_or_tag || '%')
+   OR c.id IN (SELECT ct.contact_id FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id
+               WHERE t.name = :event_or_tag COLLATE NOCASE)
+ORDER BY c.name COLLATE NOCASE""",
+    },
+    "notes_mentioning": {
+        "title": "Notes mentioning a word",
+        "sql": """SELECT n.id, n.contact_id, c.name,
+       snippet(notes_fts, 0, '[', ']', '…', 16) AS snippet, n.created_at
+FROM notes_fts
+JOIN notes n ON n.id = notes_fts.rowid
+LEFT JOIN contacts c ON c.id = n.contact_id
+WHERE notes_fts MATCH '"' || replace(:word, '"', '""') || '"'
+ORDER BY notes_fts.rank
+LIMIT 200""",
+    },
+}
