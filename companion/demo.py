@@ -401,6 +401,11 @@ class _Builder:
             for a, b in zip(ids, ids[1:]):
                 if rng.random() < 0.6:
                     relationships.add((a, b, "works_with", None))
+        # The user knows some people directly, so "how do I know X?" finds paths.
+        me_id = self.people_rows[0]["id"]
+        for p in people:
+            if rng.random() < 0.03:
+                relationships.add((me_id, p["id"], "knows", None))
         self._write("INSERT OR IGNORE INTO relationships (from_contact_id, to_contact_id, kind, note)"
                     " VALUES (?, ?, ?, ?)", sorted(relationships, key=lambda r: (r[0], r[1], r[2])))
 
