@@ -151,11 +151,7 @@ output_option = click.option("-o", "--output", "output", type=click.Path(dir_oka
 @output_option
 def export_vcard_command(db_path, version, output):
     """Every contact as a vCard, with identities, tags and notes."""
-    from .exporters import export_vcard
-    with _output(output) as out:
-        n = export_vcard(open_store(db_path), out, version=version)
-    if output:
-        click.echo(f"Exported {n} contacts to {output}", err=True)
+    _run_export("export_vcard", db_path, output, version=version)
 
 
 @export_group.command("json")
@@ -163,11 +159,7 @@ def export_vcard_command(db_path, version, output):
 @output_option
 def export_json_command(db_path, output):
     """Everything: one document per contact with identities, tags, relationships and full timeline."""
-    from .exporters import export_json
-    with _output(output) as out:
-        n = export_json(open_store(db_path), out)
-    if output:
-        click.echo(f"Exported {n} contacts to {output}", err=True)
+    _run_export("export_json", db_path, output)
 
 
 @export_group.command("csv")
@@ -175,9 +167,13 @@ def export_json_command(db_path, output):
 @output_option
 def export_csv_command(db_path, output):
     """One row per contact (identities and tags joined with ' ::: '); `kith import csv` reads it back."""
-    from .exporters import export_csv
+    _run_export("export_csv", db_path, output)
+
+
+def _run_export(exporter: str, db_path, output, **options) -> None:
+    from . import exporters
     with _output(output) as out:
-        n = export_csv(open_store(db_path), out)
+        n = getattr(exporters, exporter)(open_store(db_path), out, **options)
     if output:
         click.echo(f"Exported {n} contacts to {output}", err=True)
 
