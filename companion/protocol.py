@@ -29,7 +29,11 @@ def check_http_url(value, field: str = "url") -> str:
         raise ValidationError(f"{field} must be a non-empty string")
     if len(value) > MAX_URL:
         raise ValidationError(f"{field} is longer than {MAX_URL} characters")
-    parts = urlsplit(value.strip())
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018 — raises on a malformed port
+    except ValueError:  # e.g. an unclosed IPv6 bracket, "http://[::1"
+        raise ApiError(422, "INVALID_URL", f"{field} is not a well-formed URL") from None
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise ApiError(422, "INVALID_URL", f"{field} must be an http(s) URL")
     return value.strip()
@@ -111,8 +115,9 @@ def parse_capture(payload) -> dict:
 
     if kind == "profile":
         capture["html"] = _text(payload, "html", MAX_HTML, required=True)
-        capture["note"] = _text(payload, "note", MAX_LONG_TEXT)
-        capture["how_met"] = _text(payload, "how_met", MAX_SHORT_TEXT)
+        # A blank note or "how we met" from the popup means "none", not an error.
+        capture["note"] = (_text(payload, "note", MAX_LONG_TEXT) or "").strip() or None
+        capture["how_met"] = (_text(payload, "how_met", MAX_SHORT_TEXT) or "").strip() or None
         capture["circle"] = _choice(payload, "circle", CIRCLES)
         tags = payload.get("tags")
         if tags is not None:
