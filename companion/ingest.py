@@ -11,12 +11,14 @@ import asyncio
 import hashlib
 import logging
 import multiprocessing
+import os
 import zlib
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from .extract import extract_page, extract_selection
-from .protocol import payload_digest
+from .errors import ApiError
+from .protocol import decode_json, parse_capture, payload_digest
 from .store.captures import existing_capture, save_capture
 from .store.db import Writer
 
@@ -54,6 +56,37 @@ def prepare(capture: dict, keep_raw: bool = True) -> dict:
     return prepared
 
 
+# Bodies above this size are decoded, validated and hashed in a worker process, not in the
+# server: json.loads and the digest of a 2 MB page hold the GIL for ~20 ms, a thread does not help.
+INLINE_BODY = 256 * 1024
+_PAGE_FIELDS = ("html", "page_html")
+
+
+def _needs_work(capture: dict) -> bool:
+    return bool(capture["kind"] in ("profile", "message") or capture.get("page_html"))
+
+
+def decode_and_prepare(body: bytes) -> tuple:
+    """Worker side of a big capture: bytes -> ("ok", capture without its pages, digest, prepared)
+    or ("error", status, code, message). Tuples, because ApiError does not pickle."""
+    try:
+        capture = parse_capture(decode_json(body))
+        digest = payload_digest(capture)
+    except ApiError as error:
+        return ("error", error.status, error.code, error.message)
+    prepared = prepare(capture) if _needs_work(capture) else None
+    return ("ok", {k: v for k, v in capture.items() if k not in _PAGE_FIELDS}, digest, prepared)
+
+
+def _worker_init() -> None:
+    # Lower priority than the event loop: on a 2-core machine two busy extraction
+    # workers must not make /v1/ping wait for a CPU.
+    try:
+        os.nice(10)
+    except OSError:
+        pass
+
+
 def unparsed(capture: dict, error: str) -> dict:
     """What is stored when extraction failed or timed out: the raw page, marked unparsed."""
     page = capture.get("html") if capture["kind"] == "profile" else capture.get("page_html")
@@ -78,7 +111,7 @@ class Extractor:
         # never from the server with its event loop and writer thread.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["companion.ingest"])
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_worker_init)
 
     def warm_up(self) -> None:
         for future in [self._pool.submit(int, 0) for _ in range(self.workers)]:
@@ -101,6 +134,23 @@ class Extractor:
             log.exception("extraction failed for %s", capture.get("url"))
             return await loop.run_in_executor(None, unparsed, capture, f"extraction failed: {exc!r}")
 
+    async def decode_and_prepare(self, body: bytes) -> tuple[dict, str, dict | None]:
+        """A big body, start to finish in the pool; (capture, digest, prepared)."""
+        loop = asyncio.get_running_loop()
+        try:
+            out = await asyncio.wait_for(loop.run_in_executor(self._pool, decode_and_prepare, body),
+                                         EXTRACT_TIMEOUT_S)
+        except (asyncio.TimeoutError, BrokenProcessPool) as exc:
+            log.warning("a worker failed on a %d-byte capture (%r); storing it unparsed", len(body), exc)
+            self._restart()
+            capture = parse_capture(await loop.run_in_executor(None, decode_json, body))
+            digest = await loop.run_in_executor(None, payload_digest, capture)
+            reason = "extraction timed out" if isinstance(exc, asyncio.TimeoutError) else "extraction worker crashed"
+            return capture, digest, await loop.run_in_executor(None, unparsed, capture, reason)
+        if out[0] == "error":
+            raise ApiError(out[1], out[2], out[3])
+        return out[1], out[2], out[3]
+
     def _restart(self) -> None:
         old = self._pool
         self._pool = self._new_pool()
@@ -112,13 +162,23 @@ class Extractor:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-async def ingest(capture: dict, writer: Writer, extractor: Extractor) -> dict:
+async def ingest(capture: dict, writer: Writer, extractor: Extractor, *, digest: str | None = None,
+                 prepared: dict | None = None, prepared_done: bool = False) -> dict:
     """Validate-to-committed for one capture. Replays return the stored result without re-parsing."""
     loop = asyncio.get_running_loop()
-    digest = await loop.run_in_executor(None, payload_digest, capture)
+    if digest is None:
+        digest = await loop.run_in_executor(None, payload_digest, capture)
     earlier = await writer.run(existing_capture, capture["capture_id"], digest)
     if earlier is not None:
         return earlier
-    needs_work = capture["kind"] == "profile" or capture.get("page_html") or capture["kind"] == "message"
-    prepared = await extractor.prepare(capture) if needs_work else None
+    if not prepared_done:
+        prepared = await extractor.prepare(capture) if _needs_work(capture) else None
     return await writer.run(save_capture, capture, digest, prepared)
+
+
+async def ingest_body(body: bytes, writer: Writer, extractor: Extractor) -> dict:
+    """A raw POST /v1/captures body to a committed capture; big bodies never touch the server's GIL."""
+    if len(body) <= INLINE_BODY:
+        return await ingest(parse_capture(decode_json(body)), writer, extractor)
+    capture, digest, prepared = await extractor.decode_and_prepare(body)
+    return await ingest(capture, writer, extractor, digest=digest, prepared=prepared, prepared_done=True)

@@ -154,12 +154,34 @@ def parse_capture(payload) -> dict:
     return {k: v for k, v in capture.items() if v is not None}
 
 
-def payload_digest(capture: dict) -> str:
-    """A stable hash of a capture's content, for telling a replay from a conflicting reuse of an id."""
-    canonical = json.dumps(capture, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+def decode_json(body: bytes) -> dict:
+    """A request body to a JSON object, or the API's INVALID_JSON error (pure; runs in a worker too)."""
+    if not body:
+        raise ApiError(400, "INVALID_JSON", "the body is empty")
     try:
-        encoded = canonical.encode("utf-8")
+        payload = json.loads(body)
+    except UnicodeDecodeError:
+        raise ApiError(400, "INVALID_JSON", "the body is not valid UTF-8") from None
+    except RecursionError:
+        raise ApiError(400, "INVALID_JSON", "the JSON is nested too deeply") from None
+    except ValueError as exc:
+        raise ApiError(400, "INVALID_JSON", f"the body is not valid JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise ApiError(400, "INVALID_JSON", "the body must be a JSON object")
+    return payload
+
+
+def payload_digest(capture: dict) -> str:
+    """A stable hash of a capture's content, for telling a replay from a conflicting reuse of an id.
+    Pages are hashed on their own (hashlib releases the GIL), not re-serialised as JSON."""
+    pages = {k: capture[k] for k in ("html", "page_html") if k in capture}
+    rest = {k: v for k, v in capture.items() if k not in pages}
+    canonical = json.dumps(rest, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    try:
+        digest = hashlib.sha256(canonical.encode("utf-8"))
+        for key in sorted(pages):
+            digest.update(b"\0" + key.encode() + b"\0" + hashlib.sha256(pages[key].encode("utf-8")).digest())
     except UnicodeEncodeError:
         # JSON may smuggle lone surrogates ("\udc80") that SQLite cannot store.
         raise ApiError(400, "INVALID_UNICODE", "the body contains invalid Unicode (a lone surrogate)") from None
-    return hashlib.sha256(encoded).hexdigest()
+    return digest.hexdigest()

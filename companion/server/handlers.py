@@ -6,42 +6,34 @@ Checks already ran in the security middleware; handlers only parse bodies.
 from __future__ import annotations
 
 import asyncio
-import json
 
+import aiohttp
 from aiohttp import web
 
 from .. import __version__
 from ..errors import ApiError, ValidationError
-from ..ingest import ingest
-from ..protocol import check_http_url, parse_capture
+from ..ingest import INLINE_BODY, ingest_body
+from ..protocol import check_http_url, decode_json
 from ..store import auth
 from ..store.captures import lookup
 from .keys import EXTRACTOR, READER, SETTINGS, WRITER
 
 
-async def read_json(request: web.Request) -> dict:
+async def read_body(request: web.Request) -> bytes:
     try:
-        body = await request.read()
+        return await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise ApiError(413, "PAYLOAD_TOO_LARGE",
                        f"the body is larger than {request.app[SETTINGS].max_body} bytes") from None
-    if not body:
-        raise ApiError(400, "INVALID_JSON", "the body is empty")
-    try:
-        # Large bodies parse on a thread so the loop can still answer pings.
-        if len(body) > 256 * 1024:
-            payload = await asyncio.get_running_loop().run_in_executor(None, json.loads, body)
-        else:
-            payload = json.loads(body)
-    except UnicodeDecodeError:
-        raise ApiError(400, "INVALID_JSON", "the body is not valid UTF-8") from None
-    except RecursionError:
-        raise ApiError(400, "INVALID_JSON", "the JSON is nested too deeply") from None
-    except ValueError as exc:
-        raise ApiError(400, "INVALID_JSON", f"the body is not valid JSON: {exc}") from None
-    if not isinstance(payload, dict):
-        raise ApiError(400, "INVALID_JSON", "the body must be a JSON object")
-    return payload
+    except (ConnectionError, aiohttp.ClientError):  # the client hung up mid-body; nothing to store
+        raise ApiError(400, "INCOMPLETE_BODY", "the request body ended early") from None
+
+
+async def read_json(request: web.Request) -> dict:
+    body = await read_body(request)
+    if len(body) > INLINE_BODY:  # big bodies parse on a thread so the loop can still answer pings
+        return await asyncio.get_running_loop().run_in_executor(None, decode_json, body)
+    return decode_json(body)
 
 
 def _datasette_link(request: web.Request, contact_id: int | None) -> str | None:
@@ -69,8 +61,7 @@ async def pair(request: web.Request) -> web.Response:
 
 
 async def post_capture(request: web.Request) -> web.Response:
-    capture = parse_capture(await read_json(request))
-    result = await ingest(capture, request.app[WRITER], request.app[EXTRACTOR])
+    result = await ingest_body(await read_body(request), request.app[WRITER], request.app[EXTRACTOR])
     result["datasette_url"] = _datasette_link(request, result.get("contact_id"))
     return web.json_response(result, status=200 if result["duplicate"] else 201)
 
