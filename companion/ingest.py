@@ -8,12 +8,13 @@ there too. The single writer then stores the result in one transaction.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import multiprocessing
 import os
 import zlib
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from .extract import extract_page, extract_selection
@@ -39,6 +40,11 @@ def decompress_html(blob: bytes | None) -> str:
     return zlib.decompress(blob).decode("utf-8", "replace") if blob else ""
 
 
+@functools.lru_cache(maxsize=1)
+def _compressor() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="kith-compress")
+
+
 def prepare(capture: dict, keep_raw: bool = True) -> dict:
     """The CPU-bound part of ingest (runs in a worker process): extract, hash, compress.
 
@@ -47,9 +53,11 @@ def prepare(capture: dict, keep_raw: bool = True) -> dict:
     prepared: dict = {}
     page = capture.get("html") if capture["kind"] == "profile" else capture.get("page_html")
     if page is not None:
+        # zlib and sha256 release the GIL: compress on a second thread while extracting.
+        raw = _compressor().submit(compress_html, page) if keep_raw else None
         prepared["extraction"] = extract_page(page, capture["url"], capture.get("title"))
-        if keep_raw:
-            prepared["html_z"], prepared["html_sha256"] = compress_html(page)
+        if raw is not None:
+            prepared["html_z"], prepared["html_sha256"] = raw.result()
     if capture["kind"] == "message":
         prepared["selection"] = extract_selection(capture["text"], capture.get("html"), capture["url"],
                                                   capture.get("page_html"))

@@ -6,6 +6,7 @@ Checks already ran in the security middleware; handlers only parse bodies.
 from __future__ import annotations
 
 import asyncio
+import time
 
 import aiohttp
 from aiohttp import web
@@ -61,9 +62,16 @@ async def pair(request: web.Request) -> web.Response:
 
 
 async def post_capture(request: web.Request) -> web.Response:
-    result = await ingest_body(await read_body(request), request.app[WRITER], request.app[EXTRACTOR])
+    started = time.perf_counter()
+    body = await read_body(request)
+    received = time.perf_counter()
+    result = await ingest_body(body, request.app[WRITER], request.app[EXTRACTOR])
     result["datasette_url"] = _datasette_link(request, result.get("contact_id"))
-    return web.json_response(result, status=200 if result["duplicate"] else 201)
+    response = web.json_response(result, status=200 if result["duplicate"] else 201)
+    # Server-side timings (receiving the body; decoding to commit), for benchmarks and devtools.
+    response.headers["Server-Timing"] = (f"receive;dur={(received - started) * 1000:.1f}, "
+                                         f"ingest;dur={(time.perf_counter() - received) * 1000:.1f}")
+    return response
 
 
 async def preview(request: web.Request) -> web.Response:
