@@ -30,6 +30,9 @@ export class CaptureQueue {
     this._mutex = Promise.resolve();   // serialises index read-modify-write
     this._flushTail = Promise.resolve(); // serialises flushes
     this.inFlight = new Set();         // ids being sent right now
+    // Payloads enqueued by this worker, kept until their first send so a 2 MB page is
+    // not read back from storage right after it was written. Storage stays the truth.
+    this._fresh = new Map();
   }
 
   // Run fn(index) under the lock; fn mutates the index and may return extra keys to write.
@@ -68,7 +71,7 @@ export class CaptureQueue {
       index.items.push(meta);
       // Payload and index go in one set() call: both land or neither does.
       return { write: { [itemKey(meta.id)]: body }, value: meta.id };
-    });
+    }).then((id) => { this._fresh.set(id, body); return id; });
   }
 
   async status() {
@@ -103,8 +106,9 @@ export class CaptureQueue {
     // Re-check: it may have been discarded or already sent since the flush began.
     const current = (await this._readIndex()).items.find((m) => m.id === id);
     if (!current || current.state !== 'waiting' || this.inFlight.has(id)) return false;
-    const got = await this.storage.get(itemKey(id));
-    const body = got?.[itemKey(id)];
+    let body = this._fresh.get(id);
+    this._fresh.delete(id);
+    if (!body) body = (await this.storage.get(itemKey(id)))?.[itemKey(id)];
     if (!body) {
       await this._update(id, (m) => { m.state = 'failed'; m.lastError = 'capture payload missing from storage'; });
       outcome.failed.push(id);
@@ -180,6 +184,7 @@ export class CaptureQueue {
 
   /** Drop a capture for good (user's explicit choice from the failed list). */
   discard(id) {
+    this._fresh.delete(id);
     return this._mutate((index) => {
       index.items = index.items.filter((m) => m.id !== id);
       return { remove: [itemKey(id)] };

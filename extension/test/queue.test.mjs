@@ -256,3 +256,21 @@ test('the queue survives a restart: a new instance over the same storage sends t
   await fresh.flush({ force: true });
   assert.deepEqual(sent.map((c) => c.capture_id), [id]);
 });
+
+test('the first send uses the payload just written instead of reading it back; retries read storage', async () => {
+  const storage = new FakeStorage();
+  const reads = [];
+  const get = storage.get.bind(storage);
+  storage.get = async (keys) => { reads.push(keys); return get(keys); };
+  let status = 503;
+  const q = new CaptureQueue({ storage, send: async () => res(status) });
+  const id = await q.enqueue({ kind: 'note', text: 'hi', contact_id: 1 });
+  await q.flush({ force: true });
+  const payloadKey = ITEM_PREFIX + id;
+  assert.equal(reads.filter((k) => k === payloadKey).length, 0);
+  assert.ok(storage.data.has(payloadKey), 'still persisted while waiting');
+  status = 201;
+  await q.flush({ force: true });
+  assert.equal(reads.filter((k) => k === payloadKey).length, 1);
+  assert.ok(!storage.data.has(payloadKey));
+});
