@@ -15,6 +15,15 @@ from typing import Any, Callable
 from companion.store import activity
 
 INTERACTION_KINDS = ("met", "call", "video", "coffee", "meal", "email", "message", "event", "other")
+# What the relationship form offers, read from this contact's side, and how it is stored:
+# (kind, this contact is the `from` side). `(from, to, 'introduced_by')` reads
+# "from was introduced to me by to".
+RELATIONSHIP_CHOICES = {
+    "knows": ("knows", True),
+    "works_with": ("works_with", True),
+    "introduced_by": ("introduced_by", True),
+    "introduced_you_to": ("introduced_by", False),
+}
 MAX_TEXT = 20_000
 
 
@@ -96,4 +105,24 @@ def parse(form: dict, contact_id: int, now: datetime | None = None) -> tuple[Cal
             return partial(activity.snooze, contact_id=contact_id, until=None), "Snooze cleared"
         return (partial(activity.snooze, contact_id=contact_id, until=until.isoformat()),
                 f"Snoozed until {until.isoformat()}")
+    if action == "relationship":
+        choice = RELATIONSHIP_CHOICES.get(form.get("kind") or "")
+        if choice is None:
+            raise FormError("Choose how they are related")
+        try:
+            other = int((form.get("other") or "").strip().lstrip("#"))
+        except ValueError:
+            raise FormError("Give the other person's contact number") from None
+        if other == contact_id:
+            raise FormError("A relationship needs two different people")
+        kind, this_is_from = choice
+        a, b = (contact_id, other) if this_is_from else (other, contact_id)
+        return (partial(_relate, from_id=a, to_id=b, kind=kind, note=_text(form, "note", limit=500),
+                        other=other), "Relationship recorded")
     raise FormError("Unknown action")
+
+
+def _relate(db, *, from_id: int, to_id: int, kind: str, note: str | None, other: int) -> None:
+    if not db.execute("SELECT 1 FROM contacts WHERE id = ?", [other]).fetchone():
+        raise FormError(f"There is no contact #{other}")
+    activity.add_relationship(db, from_id, to_id, kind, note)

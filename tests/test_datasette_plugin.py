@@ -742,3 +742,25 @@ def test_bench_script_runs_and_reports_every_page(tmp_path):
     assert [r["name"].split(" (")[0] for r in rows] == [
         "search page", "contact page", "reconnect queue", "network.json 2-hop"]
     assert all(r["figure_ms"] > 0 and r["reference_ms"] >= 0 and r["floor_ms"] > 0 for r in rows)
+
+
+async def test_relationship_form_links_two_people_both_ways(kith):
+    ds, ids, path = kith
+    frank, dave = ids["frank"], ids["dave"]
+    token = await csrf(ds, f"/-/kith/contacts/{frank}")
+    before = db_rows(path, "SELECT count(*) FROM relationships")[0][0]
+    assert (await post_form(ds, frank, {"action": "relationship", "kind": "introduced_you_to",
+                                        "other": str(dave), "note": "at the <b>meetup</b>"},
+                            token=token)).status_code == 302
+    assert db_rows(path, "SELECT from_contact_id, to_contact_id, kind, note FROM relationships"
+                         " ORDER BY id DESC LIMIT 1") == [(dave, frank, "introduced_by", "at the <b>meetup</b>")]
+    frank_page = get_json(await ds.client.get(f"/-/kith/contacts/{frank}.json"))
+    assert any(r["other_id"] == dave and r["label"] == "introduced you to" for r in frank_page["relationships"])
+    dave_page = get_json(await ds.client.get(f"/-/kith/contacts/{dave}.json"))
+    assert any(r["other_id"] == frank and r["label"] == "introduced by" for r in dave_page["relationships"])
+    # Bad input: no such contact, oneself, no kind — an error message and no row.
+    for form in ({"kind": "knows", "other": "999999"}, {"kind": "knows", "other": str(frank)},
+                 {"kind": "enemies", "other": str(dave)}, {"kind": "knows", "other": "abc"}):
+        response = await post_form(ds, frank, {"action": "relationship", **form}, token=token)
+        assert response.status_code == 302 and "ds_messages" in response.headers["set-cookie"]
+    assert db_rows(path, "SELECT count(*) FROM relationships")[0][0] == before + 1
