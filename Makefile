@@ -28,9 +28,11 @@ bench: $(DEPS) chromium $(NODE_DEPS)
 stress: $(DEPS)
 	KITH_STRESS=1 $(PY) -m pytest -q -p no:cacheprovider tests/stress
 
+# The demo database sits next to (never inside) the real one; it is generated once.
 demo: $(DEPS)
-	$(KITH) demo --db "$$($(PY) -c 'from companion.config import demo_db_path; print(demo_db_path())')" --contacts 2000 --seed 1 --if-missing
-	$(KITH) serve --db "$$($(PY) -c 'from companion.config import demo_db_path; print(demo_db_path())')"
+	@demo_db="$$($(PY) -c 'from companion.config import demo_db_path; print(demo_db_path())')"; \
+	if [ ! -f "$$demo_db" ]; then $(KITH) demo --db "$$demo_db" --contacts 2000 --seed 1; fi; \
+	$(KITH) serve --db "$$demo_db"
 
 venv: $(DEPS)
 
