@@ -56,4 +56,15 @@ WHERE notes_fts MATCH '"' || replace(:word, '"', '""') || '"'
 ORDER BY notes_fts.rank
 LIMIT 200""",
     },
+    "possible_duplicates": {
+        "title": "Possible duplicates to merge",
+        "description": "Open merge suggestions, strongest first. Merge with `kith merge KEEP_ID DROP_ID`.",
+        "sql": """SELECT ms.score, ms.reason, a.id AS keep_id, a.name AS keep_name, a.company AS keep_company,
+       b.id AS drop_id, b.name AS drop_name, b.company AS drop_company, ms.created_at
+FROM merge_suggestions ms
+JOIN contacts a ON a.id = ms.contact_id
+JOIN contacts b ON b.id = ms.other_contact_id
+WHERE ms.status = 'open'
+ORDER BY ms.score DESC, ms.created_at DESC""",
+    },
 }

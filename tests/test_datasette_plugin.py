@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 from datasette.app import Datasette
 
 from companion.store import activity, captures, contacts
@@ -580,6 +581,19 @@ async def test_canned_queries(kith):
     notes = await run("notes_mentioning", word="solar")
     assert [r["contact_id"] for r in notes] == [ids["alice"]] and "[solar]" in notes[0]["snippet"]
     assert await run("notes_mentioning", word='"AND (') == []
+    assert await run("possible_duplicates") == []
+
+
+async def test_possible_duplicates_lists_open_merge_suggestions(kith):
+    ds, ids, path = kith
+    db = sqlite_utils.Database(path)
+    contacts.suggest_merge(db, ids["alice"], ids["bob"], 91.0, "similar name (91%) and the same company")
+    contacts.suggest_merge(db, ids["carol"], ids["dave"], 100.0, "they share an identity")
+    db.execute("UPDATE merge_suggestions SET status = 'dismissed' WHERE contact_id = ?", [min(ids["carol"], ids["dave"])])
+    db.conn.commit()
+    data = get_json(await ds.client.get("/kith/possible_duplicates.json?_shape=objects"))
+    assert [(r["keep_id"], r["drop_id"], r["score"]) for r in data["rows"]] == [
+        (min(ids["alice"], ids["bob"]), max(ids["alice"], ids["bob"]), 91.0)]
 
 
 async def test_plain_datasette_without_a_kith_database(tmp_path):
