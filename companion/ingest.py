@@ -21,7 +21,7 @@ from .extract import extract_page, extract_selection
 from .errors import ApiError
 from .protocol import decode_json, parse_capture, payload_digest
 from .store.captures import existing_capture, save_capture
-from .store.db import Writer
+from .store.db import DbThread
 
 log = logging.getLogger(__name__)
 
@@ -170,23 +170,23 @@ class Extractor:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-async def ingest(capture: dict, writer: Writer, extractor: Extractor, *, digest: str | None = None,
-                 prepared: dict | None = None, prepared_done: bool = False) -> dict:
-    """Validate-to-committed for one capture. Replays return the stored result without re-parsing."""
-    loop = asyncio.get_running_loop()
-    if digest is None:
-        digest = await loop.run_in_executor(None, payload_digest, capture)
+async def ingest(capture: dict, writer: DbThread, extractor: Extractor) -> dict:
+    """A validated capture to a committed one. A replay returns the stored result without re-parsing."""
+    digest = payload_digest(capture)  # small bodies only (see ingest_body): well under a millisecond
     earlier = await writer.run(existing_capture, capture["capture_id"], digest)
     if earlier is not None:
         return earlier
-    if not prepared_done:
-        prepared = await extractor.prepare(capture) if _needs_work(capture) else None
+    prepared = await extractor.prepare(capture) if _needs_work(capture) else None
     return await writer.run(save_capture, capture, digest, prepared)
 
 
-async def ingest_body(body: bytes, writer: Writer, extractor: Extractor) -> dict:
-    """A raw POST /v1/captures body to a committed capture; big bodies never touch the server's GIL."""
+async def ingest_body(body: bytes, writer: DbThread, extractor: Extractor) -> dict:
+    """A raw POST /v1/captures body to a committed capture; big bodies never touch the server's GIL.
+
+    A big body is decoded, hashed and extracted in the pool first; `save_capture`
+    still recognises a replay (or a conflicting reuse of the id) in its transaction.
+    """
     if len(body) <= INLINE_BODY:
         return await ingest(parse_capture(decode_json(body)), writer, extractor)
     capture, digest, prepared = await extractor.decode_and_prepare(body)
-    return await ingest(capture, writer, extractor, digest=digest, prepared=prepared, prepared_done=True)
+    return await writer.run(save_capture, capture, digest, prepared)

@@ -71,16 +71,10 @@ class DbThread:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, fn, self.db, *args)
 
-    def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
-        """For callers outside the event loop (the Datasette thread pool, CLI)."""
-        return self._executor.submit(fn, self.db, *args).result()
-
     def close(self) -> None:
         self._executor.submit(self.db.close).result()
         self._executor.shutdown(wait=True)
 
-
-Writer = DbThread
 
 # The running companion registers its writer here, so the Datasette plugin in the
 # same process writes through it instead of opening a second writer.
