@@ -1,4 +1,4 @@
-"""Canonical identity keys (DESIGN.md §2), so one person saved from many URLs is one contact.
+"""Canonical identity keys (docs/IDENTITY.md), so one person saved from many URLs is one contact.
 
 Every key is a dict ``{"kind", "value", "url"}``: ``value`` is what the store compares,
 ``url`` is something a person can open (or None).  Kinds: linkedin, linkedin_urn, github,

@@ -15,7 +15,6 @@ from companion.store.db import open_db
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
-SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
 
 
 def free_port() -> int:

@@ -1,6 +1,7 @@
 """microformats2 h-card conformance: the Kith profile agrees with the first h-card of each case.
 
-Cases live in ../shared/fixtures/external/microformats-tests/microformats-v2/h-card/ (CC0).
+Cases live in tests/fixtures/microformats-h-card/ (CC0, copied from the microformats test suite;
+see the README there).
 For every property the expected JSON has among name, url, photo, email, org, job-title and
 note, the profile field it maps to must equal the expected first value.
 """
@@ -14,8 +15,7 @@ import pytest
 
 from companion.extract import extract_page
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
-CASES_DIR = SHARED / "external" / "microformats-tests" / "microformats-v2" / "h-card"
+CASES_DIR = Path(__file__).resolve().parent / "fixtures" / "microformats-h-card"
 CASES = sorted(p.stem for p in CASES_DIR.glob("*.json")) if CASES_DIR.is_dir() else []
 BASE_URL = "http://example.com/"  # the suite's implied document URL
 

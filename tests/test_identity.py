@@ -1,4 +1,4 @@
-"""Canonical identity keys (DESIGN.md §2): the same person from different URLs gives one key."""
+"""Canonical identity keys (docs/IDENTITY.md): the same person from different URLs gives one key."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Request checks that run before any handler does work (DESIGN.md §1).
+"""Request checks that run before any handler does work (docs/PROTOCOL.md, "Why these rules").
 
 Order matters: Host (DNS rebinding), Origin (web pages), API version, token,
 content type, size. A refused request is answered before its body is read,
