@@ -74,9 +74,20 @@ async function savePort(event) {
 }
 
 async function unpair() {
-  await saveSettings(storage, { token: null, tokenId: null });
-  setText('pair-status', 'Unpaired.', 'unpaired');
-  await render();
+  $('unpair').disabled = true;
+  try {
+    // Revoke on the companion first; forget the token locally whatever happens, and say
+    // when the companion could not be told (the token then stays valid until `kith token revoke`).
+    const r = await client.unpair();
+    await saveSettings(storage, { token: null, tokenId: null });
+    const told = r.ok || r.status === 401;
+    setText('pair-status', told ? 'Unpaired: the token is revoked on the companion.'
+      : `Unpaired here, but the companion could not revoke the token (${errorMessage(r)}); run \`kith token revoke\`.`,
+    told ? 'unpaired' : 'failed');
+  } finally {
+    $('unpair').disabled = false;
+    await render();
+  }
 }
 
 async function start() {

@@ -36,9 +36,10 @@ def case_wrong_token(c):
 
 
 def case_revoked_token(c):
-    db = open_db(c.db_path)
-    token_id, token = auth.new_token(db, "to revoke")
-    auth.revoke_token(db, token_id)
+    store = auth.AuthStore(c.db_path)
+    token_id, token = store.new_token("to revoke")
+    store.revoke_token(token_id)
+    store.close()
     return {"headers": c.headers(Authorization=f"Bearer {token}"), "body": _raw(profile_capture())}
 
 
@@ -197,8 +198,8 @@ async def test_replayed_capture_id_with_different_content_writes_nothing(compani
 
 
 async def test_pairing_flow_and_origin_binding(companion):
-    db = open_db(companion.db_path)
-    code = auth.new_pairing_code(db)
+    store = auth.AuthStore(companion.db_path)
+    code = store.new_pairing_code()
     origin = "chrome-extension://kithkithkithkithkithkithkithkith"
     async with aiohttp.ClientSession() as session:
         url = f"{companion.base_url}/v1/pair"
@@ -216,13 +217,15 @@ async def test_pairing_flow_and_origin_binding(companion):
         async with session.post(f"{companion.base_url}/v1/captures", json=profile_capture(),
                                 headers=headers) as response:
             assert response.status == 201
-    stored = [r["token_sha256"] for r in db["tokens"].rows]
-    assert token not in stored  # only hashes are kept
+    stored = [r["token_hmac"] for r in store.db["tokens"].rows]
+    assert token not in stored and store.digest(token) in stored  # only keyed hashes are kept
+    store.close()
 
 
 async def test_pairing_codes_die_after_too_many_wrong_guesses(companion):
-    db = open_db(companion.db_path)
-    code = auth.new_pairing_code(db)
+    store = auth.AuthStore(companion.db_path)
+    code = store.new_pairing_code()
+    store.close()
     async with aiohttp.ClientSession() as session:
         for _ in range(auth.MAX_PAIRING_ATTEMPTS):
             async with session.post(f"{companion.base_url}/v1/pair", json={"code": "AAA-AAA"}) as response:

@@ -8,8 +8,10 @@ from pathlib import Path
 from aiohttp import web
 
 from ..ingest import Extractor
+from ..loopback import SECURITY_HEADERS
+from ..store.auth import AuthStore
 from ..store.db import DbThread, register_writer, unregister_writer
-from .keys import EXTRACTOR, READER, SETTINGS, WRITER, Settings
+from .keys import AUTH, EXTRACTOR, READER, SETTINGS, WRITER, Settings
 from .middleware import errors_middleware, security_middleware
 from .routes import setup_routes
 
@@ -19,11 +21,18 @@ async def _database(app: web.Application):
     loop = asyncio.get_running_loop()
     app[WRITER] = await loop.run_in_executor(None, DbThread, settings.db_path)
     app[READER] = await loop.run_in_executor(None, lambda: DbThread(settings.db_path, readonly=True))
+    app[AUTH] = await loop.run_in_executor(None, lambda: DbThread(
+        settings.db_path, opener=lambda: AuthStore(settings.db_path), name="kith-auth"))
     register_writer(app[WRITER])
     yield
     unregister_writer(app[WRITER])
+    app[AUTH].close()
     app[READER].close()
     app[WRITER].close()
+
+
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers.update(SECURITY_HEADERS)
 
 
 async def _extractor(app: web.Application):
@@ -44,6 +53,7 @@ def init_app(db_path: str | Path, *, port: int = 5151, datasette_url: str | None
     app = web.Application(middlewares=[errors_middleware, security_middleware],
                           client_max_size=settings.max_body + 1)
     app[SETTINGS] = settings
+    app.on_response_prepare.append(_security_headers)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_extractor)
     setup_routes(app)

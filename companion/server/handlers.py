@@ -15,9 +15,10 @@ from .. import __version__
 from ..errors import ApiError, ValidationError
 from ..ingest import INLINE_BODY, ingest_body
 from ..protocol import check_http_url, decode_json
-from ..store import auth
+from ..store.auth import AuthStore
 from ..store.captures import lookup
-from .keys import EXTRACTOR, READER, SETTINGS, WRITER
+from .keys import AUTH, EXTRACTOR, READER, SETTINGS, WRITER
+from .security import TOKEN
 
 
 async def read_body(request: web.Request) -> bytes:
@@ -53,12 +54,19 @@ async def pair(request: web.Request) -> web.Response:
         raise ValidationError("code is required")
     if not isinstance(name, str) or len(name) > 200:
         raise ValidationError("name must be a short string")
-    redeemed = await request.app[WRITER].run(auth.redeem_pairing_code, code, name,
-                                             request.headers.get("Origin"))
+    redeemed = await request.app[AUTH].run(AuthStore.redeem_pairing_code, code, name,
+                                           request.headers.get("Origin"))
     if redeemed is None:
         raise ApiError(403, "PAIRING_FAILED", "that pairing code is wrong, used or expired; run `kith pair` again")
     token_id, token = redeemed
     return web.json_response({"token": token, "token_id": token_id}, status=201)
+
+
+async def unpair(request: web.Request) -> web.Response:
+    """Revoke the caller's own token (the extension's Unpair), and forget its paired origin."""
+    token = request[TOKEN]
+    await request.app[AUTH].run(AuthStore.revoke_token, token["id"])
+    return web.json_response({"revoked": True, "token_id": token["id"]})
 
 
 async def post_capture(request: web.Request) -> web.Response:

@@ -23,4 +23,6 @@ class Settings:
 SETTINGS = web.AppKey("settings", Settings)
 WRITER = web.AppKey("writer", DbThread)
 READER = web.AppKey("reader", DbThread)
+# Tokens, pairing codes and paired origins: the auth file's own thread (store/auth.py).
+AUTH = web.AppKey("auth", DbThread)
 EXTRACTOR = web.AppKey("extractor", Extractor)

@@ -10,15 +10,15 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..errors import ApiError
+from ..loopback import host_allowed
 from ..store import auth
-from .keys import READER, SETTINGS
+from ..store.auth import AuthStore
+from .keys import AUTH, SETTINGS
 
 PUBLIC_ROUTES = {("GET", "/v1/ping")}
 PAIRING_ROUTE = ("POST", "/v1/pair")
-
-
-def allowed_hosts(port: int) -> set[str]:
-    return {f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"}
+# The checked token's row, for handlers that act on the caller's own token (unpair).
+TOKEN = web.RequestKey("kith_token", dict)
 
 
 def _bearer(request: web.Request) -> str | None:
@@ -29,17 +29,17 @@ def _bearer(request: web.Request) -> str | None:
 
 async def check_request(request: web.Request) -> None:
     settings = request.app[SETTINGS]
-    reader = request.app[READER]
+    secrets = request.app[AUTH]
     route = (request.method, request.path)
 
-    if request.headers.get("Host", "").lower() not in allowed_hosts(settings.port):
+    if not host_allowed(request.headers.get("Host"), settings.port):
         raise ApiError(403, "HOST_FORBIDDEN", "this server only answers to 127.0.0.1, localhost or [::1]")
 
     origin = request.headers.get("Origin")
     if origin is not None:
         if not auth.is_extension_origin(origin):
             raise ApiError(403, "ORIGIN_FORBIDDEN", "web pages may not call the Kith companion")
-        if route != PAIRING_ROUTE and not await reader.run(auth.origin_is_paired, origin):
+        if route != PAIRING_ROUTE and not await secrets.run(AuthStore.origin_is_paired, origin):
             raise ApiError(403, "ORIGIN_FORBIDDEN", "this extension has not been paired; pair it first")
 
     version = request.headers.get("X-Kith-API-Version")
@@ -47,11 +47,12 @@ async def check_request(request: web.Request) -> None:
         raise ApiError(412, "VERSION_MISMATCH", "this companion speaks API version 1; update the extension or Kith")
 
     if route not in PUBLIC_ROUTES and route != PAIRING_ROUTE:
-        token = await reader.run(auth.check_token, _bearer(request) or "")
+        token = await secrets.run(AuthStore.check_token, _bearer(request) or "")
         if token is None:
             raise ApiError(401, "UNAUTHORIZED", "a valid bearer token is required; pair with `kith pair`")
         if token["revoked"]:
             raise ApiError(401, "UNAUTHORIZED", "this token has been revoked; pair again")
+        request[TOKEN] = token
 
     if request.method == "POST":
         if request.content_type != "application/json":

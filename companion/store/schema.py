@@ -271,6 +271,14 @@ def _narrow_triggers(db: Database) -> None:
                " ON exchanges(contact_id, happened_at, direction)")
 
 
+@migrations(name="0005_auth_state_out_of_the_network_database")
+def _auth_out(db: Database) -> None:
+    # Tokens, pairing codes and paired origins move to the private auth file (store/auth.py):
+    # anything in this database is readable through Datasette.
+    from .auth import move_out_of
+    move_out_of(db)
+
+
 def ensure_db_shape(db: Database) -> list[str]:
     """Bring any Kith database, new or old, up to the current shape.
 

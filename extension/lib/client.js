@@ -61,6 +61,8 @@ export function createClient({ fetch, getSettings, timeouts = {} }) {
   return {
     ping: () => request('GET', '/v1/ping', { auth: false }),
     pair: (code, name) => request('POST', '/v1/pair', { auth: false, body: { code: String(code).trim(), name } }),
+    // Revokes this extension's own token on the companion, so an unpaired browser leaves no live token.
+    unpair: () => request('POST', '/v1/unpair', { body: {} }),
     preview: (url, html, title) => request('POST', '/v1/preview', {
       body: title ? { url, html, title } : { url, html }, timeout: limits.long,
     }),

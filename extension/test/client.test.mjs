@@ -44,6 +44,17 @@ test('pair sends the trimmed code without a token and returns the token in body'
   assert.equal(fetch.calls[0].init.headers.Authorization, undefined);
 });
 
+test('unpair posts to /v1/unpair with the bearer token so the companion revokes it', async () => {
+  const fetch = fakeFetch(() => ({ status: 200, body: { revoked: true, token_id: 3 } }));
+  const client = createClient({ fetch, getSettings: settings() });
+  const r = await client.unpair();
+  assert.equal(r.ok, true);
+  assert.equal(fetch.calls[0].url, 'http://127.0.0.1:5151/v1/unpair');
+  assert.equal(fetch.calls[0].init.method, 'POST');
+  assert.equal(fetch.calls[0].init.headers.Authorization, 'Bearer tok-123');
+  assert.equal(fetch.calls[0].init.headers['Content-Type'], 'application/json');
+});
+
 test('lookup encodes the url; preview posts url, html and title', async () => {
   const fetch = fakeFetch(() => ({ status: 200, body: { found: false } }));
   const client = createClient({ fetch, getSettings: settings() });
