@@ -1,13 +1,15 @@
 # Kith: two commands on a fresh machine.
 #   make run   set up .venv, install, start the companion + Datasette on the default database
-#   make test  set up .venv with test dependencies (and Chromium when missing), run every test
+#   make test  set up .venv with test dependencies (and Chromium when missing), run every test;
+#              it fails when the browser tests cannot run (KITH_SKIP_BROWSER=1 skips them, loudly)
+#   make screenshots  refresh docs/screenshots/ from the browser tests (make test never writes there)
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
 KITH    := $(VENV)/bin/kith
 DEPS    := $(VENV)/.deps-installed
 NODE_DEPS := extension/node_modules/.deps-installed
 
-.PHONY: run test test-python test-extension bench stress demo chromium venv clean
+.PHONY: run test test-python test-extension bench stress demo chromium venv clean screenshots
 
 run: $(DEPS)
 	$(KITH) serve
@@ -15,9 +17,11 @@ run: $(DEPS)
 test: $(DEPS) chromium $(NODE_DEPS)
 	$(MAKE) test-extension
 	$(MAKE) test-python
+	$(SKIP_BROWSER_WARNING)
 
+# -rs lists every skipped test with its reason.
 test-python: $(DEPS)
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -rs
 
 test-extension: $(NODE_DEPS)
 	cd extension && npm test && npm run lint
@@ -26,7 +30,11 @@ bench: $(DEPS) chromium $(NODE_DEPS)
 	$(PY) scripts/bench.py
 
 stress: $(DEPS)
-	KITH_STRESS=1 $(PY) -m pytest -q -p no:cacheprovider tests/stress
+	KITH_STRESS=1 $(PY) -m pytest -q -p no:cacheprovider -rs tests/stress
+
+# The browser tests write screenshots to $$KITH_SCREENSHOTS_DIR (default: the git-ignored build/screenshots/).
+screenshots: $(DEPS) chromium
+	KITH_SCREENSHOTS_DIR="$(CURDIR)/docs/screenshots" $(PY) -m pytest -q -p no:cacheprovider -rs tests/browser
 
 # The demo database sits next to (never inside) the real one; it is generated once.
 demo: $(DEPS)
@@ -48,9 +56,14 @@ $(NODE_DEPS): extension/package.json extension/package-lock.json
 	cd extension && npm ci --no-audit --no-fund
 	touch $@
 
-# Debian's chromium package, installed when missing and the machine allows it (root or sudo).
+# Debian's chromium package, installed when missing and the machine allows it (root or sudo); fails,
+# saying how to fix it, when that is not possible. KITH_SKIP_BROWSER=1 is the explicit opt-out.
 chromium:
 	@sh scripts/install_chromium.sh
+
+SKIP_BROWSER_WARNING = @if [ -n "$(KITH_SKIP_BROWSER)" ] && [ "$(KITH_SKIP_BROWSER)" != "0" ]; then \
+	printf '\n%s\n%s\n\n' "!!! KITH_SKIP_BROWSER is set: the browser tests were NOT run." \
+	"!!! This was not a full test run; unset KITH_SKIP_BROWSER for one." >&2; fi
 
 clean:
 	rm -rf $(VENV) extension/node_modules

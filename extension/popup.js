@@ -60,7 +60,7 @@ function showSaved(found, { quiet = false } = {}) {
     n.body, el('time', { datetime: n.created_at, text: formatDate(n.created_at) }))));
   show($('saved-no-notes'), notes.length === 0);
   const link = $('saved-open');
-  if (/^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(found.datasette_url || '')) link.href = found.datasette_url;
+  if (/^http:\/\/127\.0\.0\.1[:/]/.test(found.datasette_url || '')) link.href = found.datasette_url;
   show(link, link.getAttribute('href') !== '#');
   show($('saved-panel'), true);
   if (!quiet) setStatus(`Already saved${c.created_at ? ` on ${formatDate(c.created_at)}` : ''}.`, 'saved');

@@ -42,8 +42,9 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for extra in (ROOT, ROOT / "tests"):  # the harness imports `ports` from tests/
+    if str(extra) not in sys.path:
+        sys.path.insert(0, str(extra))
 
 RUNS = 5
 TARGET_BYTES = 2_000_000
@@ -261,8 +262,9 @@ def _row(name, figure, reference, note):
 
 def run(runs: int = RUNS, target_bytes: int = TARGET_BYTES) -> list[dict]:
     h = _harness()
-    if not (h.CHROMIUM.is_file() and os.access(h.CHROMIUM, os.X_OK)):
-        return [_row("popup_save_to_commit_2mb", None, None, f"skipped: no Chromium at {h.CHROMIUM}")]
+    problem = h.chromium_problem()
+    if problem:
+        return [_row("popup_save_to_commit_2mb", None, None, f"skipped: {problem}")]
     os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
     from playwright.sync_api import sync_playwright
 

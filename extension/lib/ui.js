@@ -34,7 +34,8 @@ export function formatDate(iso) {
   return d.toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
 }
 
-export const COMPANION_ORIGINS = ['http://127.0.0.1/*', 'http://localhost/*'];
+// The companion is always addressed as 127.0.0.1 (lib/settings.js); no other host is asked for.
+export const COMPANION_ORIGINS = ['http://127.0.0.1/*'];
 
 /** Firefox before 127 does not grant MV3 host permissions at install: check, and let the user grant. */
 export async function hasHostAccess() {

@@ -4,16 +4,22 @@ subprocess on a loopback port, and fixture pages from a local HTTP server.
 Everything here is plain (sync) code so `scripts/bench_popup.py` can reuse it without pytest
 running: `PageServer`, `CompanionProcess`, `launch_extension`, `Extension`.
 
-Fixture pages are addressed as `http://localhost:PORT/...`, not `127.0.0.1`: the companion's
-identity keys ignore bare IP hosts, so only a `localhost` page URL gives the saved contact a
-`url` identity that `/v1/contacts/lookup` can find again. The extension's host permission
-(`http://localhost/*`) is what lets `chrome.scripting` read these pages without a user gesture.
+Fixture pages are addressed as `http://localhost:PORT/...`. The shipped extension may only reach
+`http://127.0.0.1/*` (the companion); it reads the page a user is on through `activeTab`, which the
+browser grants when the user clicks the toolbar button or a menu entry. A test cannot make that
+click, so `launch_extension` loads a *copy* of `extension/` whose manifest adds one test-only host
+permission, `http://localhost/*`, for the fixture pages. What ships is never changed.
+
+Browser tests fail (they do not skip) when Chromium is missing; `KITH_SKIP_BROWSER=1` is the explicit
+opt-out. Screenshots go to `$KITH_SCREENSHOTS_DIR`, by default the git-ignored `build/screenshots/`
+(`make screenshots` points it at `docs/screenshots/`), so a test run never rewrites tracked files.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -27,12 +33,16 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 EXTENSION_DIR = ROOT / "extension"
 PAGES_DIR = ROOT / "tests" / "fixtures" / "browser"
-SCREENSHOTS_DIR = ROOT / "docs" / "screenshots"
+SCREENSHOTS_DIR = Path(os.environ.get("KITH_SCREENSHOTS_DIR") or ROOT / "build" / "screenshots").resolve()
 CHROMIUM = Path(os.environ.get("KITH_CHROMIUM", "/usr/bin/chromium"))
+SKIP_BROWSER = os.environ.get("KITH_SKIP_BROWSER", "") not in ("", "0")
+# The fixture pages' host, granted only to the test copy of the extension (see the module docstring).
+TEST_HOST_PERMISSION = "http://localhost/*"
 
 # The `kith` command with this interpreter. Not `python -m companion.cli`: run as __main__, cli.py is
 # a second copy of companion.cli, and a module importing `companion.cli` back then hits a circular import.
@@ -44,8 +54,6 @@ START_TIMEOUT_S = 90.0
 
 CHROMIUM_ARGS = [
     "--headless=new",
-    f"--disable-extensions-except={EXTENSION_DIR}",
-    f"--load-extension={EXTENSION_DIR}",
     "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",
@@ -56,10 +64,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def chromium_args(extension_dir: Path) -> list[str]:
+    """Headless Chromium with one unpacked extension and no background traffic of its own."""
+    return [f"--disable-extensions-except={extension_dir}", f"--load-extension={extension_dir}",
+            *CHROMIUM_ARGS]
 
 
 def wait_until(predicate, *, timeout: float = 30.0, interval: float = 0.05, what: str = "condition"):
@@ -275,10 +283,38 @@ class CompanionProcess:
 # ---- the browser with the extension ---------------------------------------------------------
 
 
+def extension_for_tests(dest: Path) -> Path:
+    """A copy of `extension/` at `dest` whose manifest also grants the fixture pages' host.
+
+    The shipped manifest asks only for the companion (`http://127.0.0.1/*`); pages are read through
+    `activeTab`, granted by the user's click on the toolbar button or a menu entry. Tests drive the
+    popup and the worker directly, with no such click, so this copy adds `TEST_HOST_PERMISSION` in
+    its place. Only the files the browser loads are copied (no node_modules, tests or tools).
+    """
+    dest = Path(dest)
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(EXTENSION_DIR, dest, ignore=shutil.ignore_patterns(
+        "node_modules", "test", "tools", "package.json", "package-lock.json", ".gitignore", "*.md"))
+    manifest_path = dest / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    hosts = manifest.setdefault("host_permissions", [])
+    if TEST_HOST_PERMISSION not in hosts:
+        hosts.append(TEST_HOST_PERMISSION)
+    manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    return dest
+
+
 def launch_extension(playwright, user_data_dir: Path | str, *, color_scheme: str = "light"):
-    """A persistent Chromium context with the unpacked extension loaded (DESIGN.md §1, MV3 facts)."""
+    """A persistent Chromium context with the test copy of the unpacked extension loaded.
+
+    Playwright drives Debian's Chromium (`CHROMIUM`); its own browser download is never used. The
+    copy sits beside the profile directory, so it goes away with the test's temporary folder.
+    """
+    user_data_dir = Path(user_data_dir)
+    extension_dir = extension_for_tests(user_data_dir.with_name(user_data_dir.name + "-extension"))
     ctx = playwright.chromium.launch_persistent_context(
-        str(user_data_dir), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+        str(user_data_dir), executable_path=str(CHROMIUM), headless=True, args=chromium_args(extension_dir),
         color_scheme=color_scheme, viewport={"width": 1100, "height": 800})
     ctx.set_default_timeout(UI_TIMEOUT_MS)
     return Extension(ctx)
@@ -396,11 +432,39 @@ class Extension:
 # ---- pytest fixtures ----------------------------------------------------------------------
 
 
+SKIP_REASON = "KITH_SKIP_BROWSER is set: the browser tests were NOT run"
+
+
+def pytest_collection_modifyitems(config, items):
+    """`KITH_SKIP_BROWSER=1` is the only way to leave the browser tests out; it is reported loudly."""
+    if SKIP_BROWSER:
+        for item in items:
+            if item.get_closest_marker("browser"):
+                item.add_marker(pytest.mark.skip(reason=SKIP_REASON))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if SKIP_BROWSER:
+        terminalreporter.section("BROWSER TESTS SKIPPED", sep="!", red=True, bold=True)
+        terminalreporter.write_line("KITH_SKIP_BROWSER is set: the extension and Datasette pages were not tested "
+                                    "in a browser. Unset it (and install Chromium) for a full run.",
+                                    red=True, bold=True)
+
+
+def chromium_problem() -> str | None:
+    """Why the browser tests cannot run here, or None when they can."""
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        return (f"the browser tests need Chromium at {CHROMIUM}, and there is none. Fix: `make chromium` "
+                "(installs Debian's chromium; needs root or sudo), or set KITH_CHROMIUM=/path/to/chromium. "
+                "To run everything else without them, set KITH_SKIP_BROWSER=1 (reported as skipped).")
+    return None
+
+
 @pytest.fixture(scope="session")
 def chromium_path() -> Path:
-    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
-        pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (run `make chromium`, "
-                    "or set KITH_CHROMIUM); Playwright's own browser download is never used")
+    problem = chromium_problem()
+    if problem:
+        pytest.fail(problem, pytrace=False)
     return CHROMIUM
 
 
@@ -408,7 +472,8 @@ def chromium_path() -> Path:
 def playwright_instance(chromium_path):
     # Per test, not per session: a started sync Playwright leaves its event loop marked as running
     # in this thread, which would break every pytest-asyncio test collected after the browser tests.
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
+    from playwright import sync_api  # a test dependency: missing means a broken install, not a skip
+
     os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
     pw = sync_api.sync_playwright().start()
     sync_api.expect.set_options(timeout=UI_TIMEOUT_MS)
@@ -452,4 +517,5 @@ def screenshots_dir() -> Path:
     return SCREENSHOTS_DIR
 
 
-__all__ = ["CompanionProcess", "Extension", "PageServer", "free_port", "launch_extension", "wait_until"]
+__all__ = ["CompanionProcess", "Extension", "PageServer", "SCREENSHOTS_DIR", "free_port", "launch_extension",
+           "wait_until"]

@@ -2,7 +2,8 @@
 
 The graph draws nodes, the contact page's form writes a note that shows in the
 timeline, hostile captured text stays text (any dialog fails the test), and
-the README screenshots are taken here.
+the README screenshots are taken here (into `$KITH_SCREENSHOTS_DIR`; `make screenshots`
+refreshes docs/screenshots/).
 """
 
 from __future__ import annotations
@@ -22,12 +23,11 @@ import pytest
 from companion.store import activity, contacts
 from companion.store.db import open_db
 
-from .conftest import free_port, wait_until
+from .conftest import SCREENSHOTS_DIR, free_port, wait_until
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "screenshots"
 XSS_NAME = "<img src=x onerror=alert(1)>"
 XSS_NOTE = "<script>alert(1)</script> said to ping her after the launch"
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -182,8 +182,8 @@ def page(playwright_instance, chromium_path):
 
 
 def shoot(tab, name: str, **kwargs) -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / name
+    SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS_DIR / name
     tab.screenshot(path=str(path), **kwargs)
     assert path.stat().st_size > 10_000
     return path

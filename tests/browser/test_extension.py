@@ -7,8 +7,7 @@ Waits are on DOM state (`expect`) or on polled extension/database state, never f
 from __future__ import annotations
 
 import pytest
-
-expect = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed").expect
+from playwright.sync_api import expect
 
 NOTE = "Talked about Babbage's notation at the Thursday meetup; send her the Bernoulli paper."
 

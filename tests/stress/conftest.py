@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ROOT / "tests" / "fixtures" / "pages"
@@ -49,12 +50,6 @@ DOCUMENTED_CODES = {"HOST_FORBIDDEN", "ORIGIN_FORBIDDEN", "VERSION_MISMATCH", "U
 def scaled(quick, full):
     """The quick value under `make test`, the full one under `KITH_STRESS=1`."""
     return full if STRESS else quick
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # ---- the kith command ------------------------------------------------------------------------
