@@ -1,10 +1,12 @@
-"""End to end through real parts: HTTP on loopback → ingest → SQLite file → Datasette JSON."""
+"""End to end through real parts: HTTP on loopback → ingest → SQLite file → Datasette JSON.
+
+Requests go through pytest-aiohttp's client (`companion.client`) to the real app on a real socket.
+"""
 
 from __future__ import annotations
 
 import json
 
-import aiohttp
 import pytest
 from datasette.app import Datasette
 
@@ -34,17 +36,15 @@ def profile_capture(**overrides) -> dict:
 
 
 async def post(companion, payload, **headers):
-    async with aiohttp.ClientSession() as session:
-        async with session.post(f"{companion.base_url}/v1/captures", data=json.dumps(payload),
-                                headers=companion.headers(**headers)) as response:
-            return response.status, await response.json()
+    async with companion.client.post("/v1/captures", data=json.dumps(payload),
+                                     headers=companion.headers(**headers)) as response:
+        return response.status, await response.json()
 
 
 async def test_ping_needs_no_token(companion):
-    async with aiohttp.ClientSession() as session:
-        async with session.get(f"{companion.base_url}/v1/ping") as response:
-            assert response.status == 200
-            body = await response.json()
+    async with companion.client.get("/v1/ping") as response:
+        assert response.status == 200
+        body = await response.json()
     assert body["app"] == "kith" and body["api_version"] == 1 and "version" in body
 
 
@@ -114,16 +114,15 @@ async def test_message_note_interaction_and_lookup(companion):
         "interaction_kind": "call", "summary": "Talked about grants", "happened_at": "2026-11-26T09:00:00Z"})
     assert status == 201 and body["contact_id"] == contact_id
 
-    async with aiohttp.ClientSession() as session:
-        async with session.get(f"{companion.base_url}/v1/contacts/lookup",
-                               params={"url": "https://de.linkedin.com/in/jane-doe/?trk=abc"},
-                               headers=companion.headers()) as response:
-            assert response.status == 200
-            found = await response.json()
-        async with session.get(f"{companion.base_url}/v1/contacts/lookup",
-                               params={"url": "https://www.linkedin.com/in/someone-else/"},
-                               headers=companion.headers()) as response:
-            missing = await response.json()
+    async with companion.client.get("/v1/contacts/lookup",
+                                    params={"url": "https://de.linkedin.com/in/jane-doe/?trk=abc"},
+                                    headers=companion.headers()) as response:
+        assert response.status == 200
+        found = await response.json()
+    async with companion.client.get("/v1/contacts/lookup",
+                                    params={"url": "https://www.linkedin.com/in/someone-else/"},
+                                    headers=companion.headers()) as response:
+        missing = await response.json()
     assert found["found"] is True and found["contact"]["id"] == contact_id
     assert found["notes"][0]["body"] == "Follow up in Jan"
     assert found["last_interaction"]["summary"] == "Talked about grants"
@@ -137,12 +136,11 @@ async def test_message_note_interaction_and_lookup(companion):
 
 
 async def test_preview_writes_nothing(companion):
-    async with aiohttp.ClientSession() as session:
-        async with session.post(f"{companion.base_url}/v1/preview", headers=companion.headers(),
-                                data=json.dumps({"url": "https://www.linkedin.com/in/jane-doe/",
-                                                 "html": PROFILE_HTML})) as response:
-            assert response.status == 200
-            body = await response.json()
+    async with companion.client.post("/v1/preview", headers=companion.headers(),
+                                     data=json.dumps({"url": "https://www.linkedin.com/in/jane-doe/",
+                                                      "html": PROFILE_HTML})) as response:
+        assert response.status == 200
+        body = await response.json()
     assert body["extraction"]["profile"]["name"] == "Jane Doe" and body["existing"] is None
     db = open_db(companion.db_path)
     assert db["captures"].count == 0 and db["contacts"].count == 0

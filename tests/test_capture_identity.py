@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import aiohttp
-
 from companion.store.db import open_db
 from conftest import FIXTURES, new_capture_id
 
@@ -20,12 +18,11 @@ def page(name: str) -> tuple[str, str]:
 
 async def save(companion, html: str, url: str, **extra) -> dict:
     capture = {"capture_id": new_capture_id(), "kind": "profile", "url": url, "html": html, **extra}
-    async with aiohttp.ClientSession() as session:
-        async with session.post(f"{companion.base_url}/v1/captures", data=json.dumps(capture),
-                                headers=companion.headers()) as response:
-            body = await response.json()
-            assert response.status == 201, body
-            return body
+    async with companion.client.post("/v1/captures", data=json.dumps(capture),
+                                     headers=companion.headers()) as response:
+        body = await response.json()
+        assert response.status == 201, body
+        return body
 
 
 async def test_github_and_personal_site_with_rel_me_are_one_contact(companion):

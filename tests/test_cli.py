@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from companion.store.db import open_db
-from conftest import free_port, new_capture_id
+from conftest import new_capture_id
+from ports import free_port
 from test_api import PROFILE_HTML
 
 KITH = [sys.executable, "-m", "companion"]
