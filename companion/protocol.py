@@ -9,12 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from urllib.parse import urlsplit
 
 from .errors import ApiError, ValidationError
 from .store.contacts import PROFILE_COLUMNS
 from .store.schema import CIRCLES, MESSAGE_DIRECTIONS
 from .timeutil import normalise_iso
+from .urls import http_url
 
 KINDS = ("profile", "message", "note", "interaction")
 MAX_URL = 8_192
@@ -29,14 +29,10 @@ def check_http_url(value, field: str = "url") -> str:
         raise ValidationError(f"{field} must be a non-empty string")
     if len(value) > MAX_URL:
         raise ValidationError(f"{field} is longer than {MAX_URL} characters")
-    try:
-        parts = urlsplit(value.strip())
-        parts.port  # noqa: B018 — raises on a malformed port
-    except ValueError:  # e.g. an unclosed IPv6 bracket, "http://[::1"
-        raise ApiError(422, "INVALID_URL", f"{field} is not a well-formed URL") from None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise ApiError(422, "INVALID_URL", f"{field} must be an http(s) URL")
-    return value.strip()
+    url = http_url(value)
+    if url is None:
+        raise ApiError(422, "INVALID_URL", f"{field} must be a well-formed http(s) URL")
+    return url
 
 
 def _text(payload: dict, field: str, limit: int, *, required: bool = False) -> str | None:

@@ -9,32 +9,24 @@ become an href or src) and FTS snippets (highlight markers become <mark>).
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
+
+from companion.urls import http_url
 
 # snippet() wraps matches in these; control characters never survive into HTML.
 MARK_START = "\x02"
 MARK_END = "\x03"
 _MARKED = re.compile(re.escape(MARK_START) + "(.*?)" + re.escape(MARK_END), re.S)
 _STRAY = re.compile("[" + MARK_START + MARK_END + "]")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def safe_url(value) -> str | None:
-    """The URL if it is an absolute http(s) URL, else None (javascript:, data:, relative...)."""
-    if not isinstance(value, str):
-        return None
-    url = value.strip()
-    if not url or _CONTROL.search(url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return url
+    """The URL if it is an absolute http(s) URL, else None (javascript:, data:, relative...).
+
+    Stored URLs were already checked on the way in; this covers rows written by older versions
+    or by hand with SQL."""
+    return http_url(value)
 
 
 def highlight(snippet: str | None) -> Markup:

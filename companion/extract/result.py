@@ -7,12 +7,14 @@ in ``sources``, so provenance never has to be tracked by hand.
 from __future__ import annotations
 
 from ..identity import canonical_identity
+from ..urls import http_url
 from .names import clean_name
 
 PROFILE_KEYS = (
     "name", "given_name", "family_name", "pronouns", "credentials", "headline", "title",
     "company", "location", "avatar_url", "bio", "url", "positions", "email", "handle",
 )
+URL_FIELDS = ("avatar_url", "url")
 NAME_PARTS = ("name", "given_name", "family_name", "pronouns", "credentials")
 
 
@@ -42,7 +44,9 @@ class Result:
 
     def set(self, field: str, value, source: str, override: bool = False) -> bool:
         """Set ``field`` unless an earlier (stronger) source already did."""
-        if isinstance(value, str):
+        if field in URL_FIELDS:
+            value = http_url(value)  # a page's javascript:/data: "photo" is never kept
+        elif isinstance(value, str):
             value = " ".join(value.split()) if field not in ("bio",) else value.strip()
         if value in (None, "", []):
             return False

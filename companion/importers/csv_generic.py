@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from ..identity import canonical_identity
+from ..urls import http_url
 from .dates import parse_birthday
 from .files import CsvTable, norm, read_csv, read_text
 from .bulk import gc_paused
@@ -168,8 +169,8 @@ def row_to_person(values: dict[str, list[str]], extra: list[str], path: str, lin
     fields["name"] = name or fields["company"] or None
     fields["location"] = first("location") or ", ".join(filter(None, (first(k) for k in (
         "city", "region", "country")))) or None
-    avatar = first("avatar_url")
-    if avatar and avatar.startswith(("http://", "https://")):
+    avatar = http_url(first("avatar_url"))
+    if avatar:
         fields["avatar_url"] = avatar
     birthday_raw = first("birthday")
     if birthday_raw:

@@ -12,6 +12,7 @@ import codecs
 import csv
 import io
 import re
+import zipfile
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -33,6 +34,28 @@ def decode(data: bytes) -> str:
         except UnicodeDecodeError:
             continue
     return data.decode("latin-1")
+
+
+# The largest file Kith reads from an archive. Real exports' biggest member (messages.csv) is tens
+# of megabytes; a small zip can declare (or inflate to) gigabytes, which would be read into memory.
+MAX_MEMBER_BYTES = 256 * 1024 * 1024
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1_000_000:,.1f} MB"
+
+
+def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str,
+                limit: int = MAX_MEMBER_BYTES) -> bytes:
+    """An archive member's bytes, refused (naming the member and its size) past `limit`.
+
+    Checking the declared size is enough: zipfile stops inflating at that size (a member that
+    under-declares fails its CRC check instead of growing).
+    """
+    if info.file_size > limit:
+        raise ImportFileError(where, None, f"{info.filename} is {_megabytes(info.file_size)} uncompressed; "
+                                           f"Kith reads archive members up to {_megabytes(limit)}")
+    return archive.read(info)
 
 
 def read_text(path: Path | str, data: bytes | None = None) -> str:

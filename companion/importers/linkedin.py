@@ -31,7 +31,7 @@ from sqlite_utils import Database
 from ..identity import canonical_identity
 from ..timeutil import now_iso
 from .dates import parse_datetime
-from .files import CsvTable, norm, read_csv, read_text
+from .files import CsvTable, norm, read_csv, read_member, read_text
 from .bulk import gc_paused
 from .people import Person, import_transaction, lookup_identities, save_people
 from .report import ImportFileError, ImportReport
@@ -102,7 +102,7 @@ def read_files(path: Path) -> list[tuple[str, str, str | None]]:
                     name = info.filename.rsplit("/", 1)[-1].lower()
                     if name in FILE_NAMES:
                         where = f"{path}:{info.filename}"
-                        out.append((where, read_text(where, archive.read(info)), FILE_NAMES[name]))
+                        out.append((where, read_text(where, read_member(archive, info, where)), FILE_NAMES[name]))
         except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
             raise ImportFileError(path, None, f"cannot read the zip archive ({exc})") from exc
     else:

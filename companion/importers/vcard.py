@@ -21,6 +21,7 @@ from typing import Iterator
 from vobject import base
 
 from ..identity import canonical_identity
+from ..urls import http_url
 from .dates import parse_birthday
 from .files import decode, read_text
 from .bulk import gc_paused
@@ -260,8 +261,8 @@ def card_to_person(props: list[Prop], path: str, line: int | None,
         elif name == "CATEGORIES":
             tags += [t for t in prop.parts(",") if t]
         elif name == "PHOTO":
-            if text.startswith(("http://", "https://")):
-                fields.setdefault("avatar_url", text)
+            if http_url(text):
+                fields.setdefault("avatar_url", http_url(text))
         elif name == "ADR":
             box, extended, street, city, state, code, country = (prop.parts(";") + [""] * 7)[:7]
             fields.setdefault("location", ", ".join(p for p in (city, state, country) if p))
