@@ -57,6 +57,7 @@ class Req:
     raw: bytes | None = None       # bytes on a socket instead of http.client
     close_after: bool = False      # hang up right after sending `raw`
     timeout: float = 120.0
+    datasette: bool = False        # sent to the Datasette port instead of the companion's
 
 
 @dataclass
@@ -270,6 +271,91 @@ def ten_mb_cases() -> list[Case]:
     return out
 
 
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+HCARD_JS_PHOTO = ('<html><body><div class="h-card"><img class="u-photo" src="javascript:alert(1)">'
+                  '<a class="p-name u-url" href="https://eve.example/">Eve Hostile-Photo</a></div></body></html>')
+
+
+def ds(path: str, *, method: str = "GET", host: str | None = None, headers: dict | None = None,
+       data: bytes | None = None) -> Callable[[Ctx], Req]:
+    """A request to Datasette; `{cid}` in the path is the known contact, `{port}` Datasette's port."""
+    def build(c: Ctx) -> Req:
+        fill = {"cid": c.contact_id, "port": c.server.datasette_port, "api": c.server.port}
+        return Req(method=method, path=path.format(**fill), body=data, datasette=True,
+                   host=host.format(**fill) if host else None,
+                   headers={k: v.format(**fill) for k, v in (headers or {}).items()})
+    return build
+
+
+def check_no_avatar(c: Ctx, response: Response) -> None:
+    conn = connect_ro(c.server.db_path)
+    try:
+        avatar = conn.execute("SELECT avatar_url FROM contacts WHERE id = ?", [response.json()["contact_id"]]).fetchone()
+    finally:
+        conn.close()
+    assert avatar == (None,)
+
+
+def trust_boundary_cases() -> list[Case]:
+    """Datasette behind the companion's gate; secrets out of its reach; the small fixes."""
+    evil = "evil.example:{port}"
+    note_form = b"action=note&body=planted&csrftoken=x"
+    return [
+        Case("ds_host_foreign_contact_page", 403, "HOST_FORBIDDEN", ds("/-/kith/contacts/{cid}", host=evil)),
+        Case("ds_host_foreign_json_twin", 403, "HOST_FORBIDDEN", ds("/-/kith/contacts/{cid}.json", host=evil)),
+        Case("ds_host_foreign_search", 403, "HOST_FORBIDDEN", ds("/-/kith/search.json?q=stress", host=evil)),
+        Case("ds_host_foreign_table", 403, "HOST_FORBIDDEN", ds("/kith/contacts.json", host=evil)),
+        Case("ds_host_foreign_sql", 403, "HOST_FORBIDDEN",
+             ds("/kith.json?sql=select+*+from+notes", host=evil)),
+        Case("ds_host_foreign_databases_json", 403, "HOST_FORBIDDEN", ds("/-/databases.json", host=evil)),
+        Case("ds_host_foreign_form_post", 403, "HOST_FORBIDDEN",
+             ds("/-/kith/contacts/{cid}", method="POST", host=evil, data=note_form,
+                headers={**FORM, "Cookie": "ds_csrftoken=x"})),
+        Case("ds_host_companion_port", 403, "HOST_FORBIDDEN", ds("/kith/notes.json", host="127.0.0.1:{api}")),
+        Case("ds_host_without_port", 403, "HOST_FORBIDDEN", ds("/kith/notes.json", host="localhost")),
+        Case("ds_host_suffix_trick", 403, "HOST_FORBIDDEN", ds("/kith/notes.json", host="127.0.0.1.evil.example:{port}")),
+        Case("ds_origin_foreign_form_post", 403, "ORIGIN_FORBIDDEN",
+             ds("/-/kith/contacts/{cid}", method="POST", data=note_form,
+                headers={**FORM, "Origin": "http://evil.example:{port}", "Cookie": "ds_csrftoken=x"})),
+        Case("ds_origin_null_form_post", 403, "ORIGIN_FORBIDDEN",
+             ds("/-/kith/contacts/{cid}", method="POST", data=note_form, headers={**FORM, "Origin": "null"})),
+        Case("ds_sec_fetch_cross_site_post", 403, "CROSS_SITE_FORBIDDEN",
+             ds("/-/kith/contacts/{cid}", method="POST", data=note_form,
+                headers={**FORM, "Sec-Fetch-Site": "cross-site", "Cookie": "ds_csrftoken=x"})),
+        Case("ds_sec_fetch_same_site_other_port_post", 403, "CROSS_SITE_FORBIDDEN",
+             ds("/-/kith/contacts/{cid}", method="POST", data=note_form,
+                headers={**FORM, "Sec-Fetch-Site": "same-site"})),
+        # An Authorization header never stands in for the form's CSRF token.
+        Case("ds_bearer_header_instead_of_csrf_token", 403, None,
+             ds("/-/kith/contacts/{cid}", method="POST", data=b"action=note&body=planted",
+                headers={**FORM, "Authorization": "Bearer anything", "Cookie": "ds_csrftoken=x"})),
+        # Secrets are not in the served database at all.
+        Case("ds_auth_table_tokens", 404, None, ds("/kith/tokens.json")),
+        Case("ds_auth_table_pairing_codes", 404, None, ds("/kith/pairing_codes.json")),
+        Case("ds_auth_table_paired_origins", 404, None, ds("/kith/paired_origins.json")),
+        Case("ds_sql_select_tokens", 400, None, ds("/kith.json?sql=select+*+from+tokens")),
+        Case("ds_sql_select_pairing_codes", 400, None, ds("/kith.json?sql=select+*+from+pairing_codes")),
+        # Control characters in search are words apart, not a 500.
+        Case("ds_search_nul", 200, None, ds("/-/kith/search.json?q=stress%00person")),
+        Case("ds_search_control_chars", 200, None, ds("/-/kith/search.json?q=%01%1f%7f%22")),
+        Case("ds_search_nul_html", 200, None, ds("/-/kith/search?q=%00")),
+        # Unpair: only for a live token, only under the pinned Host.
+        Case("unpair_without_token", 401, "UNAUTHORIZED",
+             lambda c: Req(path="/v1/unpair", body=b"{}", headers=api_headers(None))),
+        Case("unpair_foreign_host", 403, "HOST_FORBIDDEN",
+             lambda c: Req(path="/v1/unpair", body=b"{}", headers=api_headers(c.token),
+                           host=f"evil.example:{c.server.port}")),
+        Case("unpair_form_post", 415, "UNSUPPORTED_MEDIA_TYPE",
+             lambda c: Req(path="/v1/unpair", body=b"a=b",
+                           headers={**api_headers(c.token), "Content-Type": "application/x-www-form-urlencoded"})),
+        # A page's javascript: photo is stored as no photo at all.
+        Case("extracted_javascript_photo_not_stored", 201, None,
+             lambda c: post(c, body({"capture_id": str(uuid.uuid4()), "kind": "profile",
+                                     "url": "https://eve.example/", "html": HCARD_JS_PHOTO})),
+             writes={"captures": 1, "contacts": 1}, check=check_no_avatar),
+    ]
+
+
 def nul_cases() -> list[Case]:
     return [Case(f"nul_in_{f.replace('.', '_')}", 422, "VALIDATION_ERROR",
                  (lambda f: lambda c: post(c, body(replace_field(profile_capture(7), f, "a\x00b"))))(f))
@@ -472,7 +558,7 @@ CASES: list[Case] = [
     Case("sql_in_lookup_url", 200, None,
          lambda c: Req(method="GET", path="/v1/contacts/lookup?url=https://x.example/%27%3B%20DROP%20TABLE%20contacts%3B--",
                        headers=api_headers(c.token))),
-] + ten_mb_cases() + nul_cases()
+] + ten_mb_cases() + nul_cases() + trust_boundary_cases()
 
 ACTIVE = [case for case in CASES if STRESS or not case.full_only]
 
@@ -503,8 +589,8 @@ def ctx(tmp_path_factory):
 def send(c: Ctx, req: Req) -> Response:
     if req.raw is not None:
         return raw_request(c.server.port, req.raw, timeout=req.timeout, close_after=req.close_after)
-    return http_request(req.method, c.server.port, req.path, req.body, req.headers, host=req.host,
-                        timeout=req.timeout)
+    port = c.server.datasette_port if req.datasette else c.server.port
+    return http_request(req.method, port, req.path, req.body, req.headers, host=req.host, timeout=req.timeout)
 
 
 TIMINGS: dict[str, float] = {}
@@ -555,7 +641,8 @@ def test_server_is_healthy_after_the_table(ctx):
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     finally:
         conn.close()
-    assert {"contacts", "captures", "notes", "messages", "tokens", "identities"} <= tables
+    assert {"contacts", "captures", "notes", "messages", "identities"} <= tables
+    assert not tables & {"tokens", "pairing_codes", "paired_origins"}
     # Datasette search with FTS syntax and SQL-looking text answers, without a 5xx.
     for q in (SQL, '"unbalanced', "NEAR(a b", "*", "a OR", "contacts_fts MATCH 'x'"):
         from urllib.parse import quote
