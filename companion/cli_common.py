@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -20,3 +21,17 @@ def resolve_db(db_path: Path | None) -> Path:
 def open_store(db_path: Path | None):
     from .store.db import open_db
     return open_db(resolve_db(db_path))
+
+
+@contextmanager
+def open_auth_store(db_path: Path | None):
+    """The auth file beside the database (opening the database first, so an older one's
+    tokens have moved into it)."""
+    from .store.auth import AuthStore
+    path = resolve_db(db_path)
+    open_store(path).close()
+    store = AuthStore(path)
+    try:
+        yield store
+    finally:
+        store.close()

@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from companion.server import init_app
-from companion.store import auth
+from companion.store.auth import AuthStore
 from companion.store.db import open_db
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,9 +66,9 @@ async def companion(db_path, aiohttp_client):
     app = init_app(db_path, port=port, extract_workers=1)
     server = TestServer(app, host="127.0.0.1", port=port, socket_factory=lambda host, port, family: sock)
     client = await aiohttp_client(server)
-    database = open_db(db_path)
-    _, token = auth.new_token(database, "tests")
-    database.close()
+    store = AuthStore(db_path)
+    _, token = store.new_token("tests")
+    store.close()
     yield Companion(f"http://127.0.0.1:{port}", port, db_path, token, client)
 
 
