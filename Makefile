@@ -9,12 +9,13 @@ KITH    := $(VENV)/bin/kith
 DEPS    := $(VENV)/.deps-installed
 NODE_DEPS := extension/node_modules/.deps-installed
 
-.PHONY: run test test-python test-extension bench stress demo chromium venv clean screenshots
+.PHONY: run test test-python test-extension lint bench stress demo chromium venv clean screenshots
 
 run: $(DEPS)
 	$(KITH) serve
 
 test: $(DEPS) chromium $(NODE_DEPS)
+	$(MAKE) lint
 	$(MAKE) test-extension
 	$(MAKE) test-python
 	$(SKIP_BROWSER_WARNING)
@@ -22,6 +23,10 @@ test: $(DEPS) chromium $(NODE_DEPS)
 # -rs lists every skipped test with its reason.
 test-python: $(DEPS)
 	$(PY) -m pytest -q -p no:cacheprovider -rs
+
+# ruff's rules and settings are in pyproject.toml ([tool.ruff]).
+lint: $(DEPS)
+	$(PY) -m ruff check companion datasette_plugins scripts tests extension/tools
 
 test-extension: $(NODE_DEPS)
 	cd extension && npm test && npm run lint

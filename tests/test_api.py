@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from datasette.app import Datasette
 
 from companion.store.db import open_db

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from companion.store.db import open_db
 from conftest import FIXTURES, new_capture_id

@@ -9,9 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
-import pytest
 
 from companion.store.db import open_db
 from conftest import new_capture_id

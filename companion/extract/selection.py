@@ -14,7 +14,8 @@ from datetime import timezone
 
 from ..identity import canonical_identity
 from . import dates, linkedin_messaging
-from .dom import attr, block_text, text
+from .dom import attr, text
+from .fragment import fragment_text
 from .page import Page
 
 _HEADER = re.compile(r"^\s*(From|Von|De|Date|Sent|Datum|Envoyé|Gesendet)\s*:\s*(.+?)\s*$", re.I | re.M)
@@ -155,9 +156,8 @@ def extract_selection(text_, html, url, page_html=None) -> dict:
 
 def _extract(text_, html, url, page_html) -> dict:
     body = text_.strip() if isinstance(text_, str) else ""
-    if not body and isinstance(html, str) and html.strip():
-        frag = Page(html, url or "")
-        body = block_text(frag.dom.body) if frag.dom is not None and frag.dom.body is not None else ""
+    if not body:
+        body = fragment_text(html)
     page = Page(page_html or "", url or "")
     result = _empty(body, _channel(page))
     _from_headers(body, result)
