@@ -52,8 +52,12 @@ venv: $(DEPS)
 $(PY):
 	python3 -m venv $(VENV)
 
+# The distribution was called "kith" before it became kith-network: a stale install of it (and its
+# kith.egg-info build folder, which Python would still read from the repo root) is dropped.
 $(DEPS): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
+	@if $(PY) -m pip show --quiet kith >/dev/null 2>&1; then $(PY) -m pip uninstall --quiet --yes kith; fi
+	rm -rf kith.egg-info
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $@
 
