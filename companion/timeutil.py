@@ -23,9 +23,3 @@ def normalise_iso(value: str | None) -> str | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def days_between(earlier_iso: str, later_iso: str) -> int:
-    a = datetime.fromisoformat(earlier_iso.replace("Z", "+00:00"))
-    b = datetime.fromisoformat(later_iso.replace("Z", "+00:00"))
-    return (b - a).days

@@ -117,9 +117,3 @@ def iso_datetime(value: str | None) -> str | None:
     if dt.tzinfo is not None:
         return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return dt.isoformat()
-
-
-def epoch_ms(value) -> str | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 1e14:
-        return datetime.fromtimestamp(value / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return None

@@ -114,11 +114,3 @@ def first_text(node, *selectors, skip_hidden: bool = True) -> str | None:
             if t:
                 return t
     return None
-
-
-def ancestors(node, limit: int = 200):
-    current = node.parent
-    while current is not None and limit > 0:
-        yield current
-        current = current.parent
-        limit -= 1

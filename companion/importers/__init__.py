@@ -1,9 +1,11 @@
 """Bringing a network in: LinkedIn data exports, vCards and contact CSVs.
 
-Each format has a reader that parses the whole file into plain records first
-(so a broken file is refused before anything is written) and an `import_*`
-function that saves the records in one transaction through the shared batch
-saver in `people.py`, which resolves identities exactly as captures do.
+Each format is read whole into plain records before anything is written, so a broken file is
+refused with the database untouched: `linkedin.load_export`, `vcard.load_vcards`, `csv_generic.load_csv`.
+Then one transaction saves them: `save.save_loaded` for vCards and CSVs; for a LinkedIn export,
+`linkedin.save_export` inside `people.import_transaction`, once `linkedin.find_me` knows who "me" is
+(`linkedin.import_linkedin` does all of that in one call). Every path ends in the batch saver in `people.py`, which resolves identities
+exactly as captures do.
 """
 
 from .report import ImportFileError, ImportReport

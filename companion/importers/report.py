@@ -63,10 +63,6 @@ class ImportReport:
     def skipped_count(self) -> int:
         return sum(s.count for s in self.skipped)
 
-    @property
-    def changed_anything(self) -> bool:
-        return bool(self.created or self.updated or any(self.added.values()))
-
     def to_dict(self) -> dict:
         return {
             "source": self.source, "files": self.files, "rows": self.rows,
