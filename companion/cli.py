@@ -93,9 +93,13 @@ def extract(html_file, url, title):
 @db_option
 @click.argument("dest", type=click.Path(path_type=Path))
 def backup_command(db_path, dest):
-    """Make a consistent copy of the database, safe while the server writes."""
-    from .backup import backup
-    out = backup(resolve_db(db_path), dest)
+    """Make a consistent copy of the database (0600), safe while the server writes."""
+    import sqlite3
+    from .backup import BackupError, backup
+    try:
+        out = backup(resolve_db(db_path), dest)
+    except (BackupError, sqlite3.Error, OSError) as exc:
+        raise click.ClickException(f"backup failed: {exc}") from exc
     click.echo(f"Backed up to {out}")
 
 
@@ -103,10 +107,43 @@ def backup_command(db_path, dest):
 @db_option
 @click.argument("backup_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def restore_command(db_path, backup_file):
-    """Replace the database with a backup (stop `kith serve` first). The old file is kept."""
-    from .backup import restore
-    out = restore(backup_file, resolve_db(db_path))
-    click.echo(f"Restored {backup_file} to {out} (the previous file is {out}.before-restore)")
+    """Replace the database with a backup (stop `kith serve` first). The old file is kept.
+
+    The backup is checked first (integrity, Kith's tables); a file that fails is refused and
+    the current database is left untouched.
+    """
+    import sqlite3
+    from .backup import BackupError, restore
+    from .privacy import private_dir
+    dest = resolve_db(db_path)
+    had_database = dest.exists()
+    try:
+        if not dest.parent.exists():
+            private_dir(dest.parent)
+        out = restore(backup_file, dest)
+    except (BackupError, sqlite3.Error, OSError) as exc:
+        raise click.ClickException(f"not restored: {exc}") from exc
+    kept = f" (the previous file is {out}.before-restore)" if had_database else ""
+    click.echo(f"Restored {backup_file} to {out}{kept}")
+
+
+@main.command("doctor")
+@db_option
+@click.option("--quick", is_flag=True, help="PRAGMA quick_check instead of the full integrity_check (faster).")
+@click.option("--no-repair", "no_repair", is_flag=True, help="Only report; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def doctor_command(db_path, quick, no_repair, as_json):
+    """Check the database (integrity, migrations, search indexes and their triggers, file modes)
+    and repair what is safe to repair. Exit code 0: healthy or repaired; 1: something is wrong."""
+    from .doctor import run
+    report = run(resolve_db(db_path), quick=quick, repair=not no_repair)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        for line in report.lines():
+            click.echo(line)
+        click.echo(report.summary())
+    sys.exit(0 if report.ok else 1)
 
 
 @main.command()

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import re
+import shutil
 import signal
+import tempfile
+import time
 from pathlib import Path
+from typing import Iterator
 
 import click
 import uvicorn
@@ -23,6 +29,57 @@ class _QuietServer(uvicorn.Server):
         yield
 
 
+# Characters SQLite reads as URI syntax in a `file:` path: `?` starts the query, `#` the
+# fragment, `%` an escape. Spaces and non-ASCII pass through as they are.
+_URI_SYNTAX = re.compile(r"[?#%]")
+
+
+@contextlib.contextmanager
+def datasette_path(db_path: Path) -> Iterator[Path]:
+    """A path to the database that Datasette can open, whatever the real path holds.
+
+    Datasette opens `file:{path}?mode=ro` with the path unquoted (0.65 and 1.0a41 alike), so a
+    database named `my #1.db` would be opened as `my ` (a new, empty file). For such a path
+    this yields a symlink with a safe name (same stem, `?#%` replaced) in a private 0700
+    temporary directory, removed afterwards. SQLite resolves symlinks before opening a
+    database (unix VFS), so the -wal and -shm it uses are the real ones beside the real file,
+    shared with the companion's writer; `writer_for` resolves the link to the same writer.
+    Why not subclass Datasette's Database and quote the URI there: `connect()` differs between
+    0.65 and 1.0 (modes, isolation level, connection tracking), so a subclass would copy
+    Datasette internals into Kith and break with its next release; the link leaves Datasette as it is.
+    A path without those characters is used as it is.
+    """
+    if not _URI_SYNTAX.search(str(db_path.absolute())):
+        yield db_path
+        return
+    candidates = [tempfile.gettempdir(), "/tmp", "/var/tmp"]
+    parent = next((d for d in candidates if not _URI_SYNTAX.search(d) and os.path.isdir(d)), None)
+    if parent is None:
+        raise click.ClickException("no temporary directory without ?, # or % in its path for Datasette")
+    link_dir = Path(tempfile.mkdtemp(prefix="kith-datasette-", dir=parent))  # 0700
+    link = link_dir / (_URI_SYNTAX.sub("_", db_path.stem) + db_path.suffix)
+    link.symlink_to(db_path.resolve())
+    try:
+        yield link
+    finally:
+        shutil.rmtree(link_dir, ignore_errors=True)
+
+
+def start_checks(db_path: Path, announce) -> None:
+    """Before the database opens: the quick doctor (migrations, search triggers, indexes) and
+    owner-only file modes; one line each for what it changed, nothing when all is well."""
+    from .doctor import startup
+    from .privacy import describe
+    started = time.perf_counter()
+    repairs, tightened = startup(db_path)
+    for line in repairs:
+        announce(f"kith doctor: {line}")
+    if tightened:
+        announce(describe(tightened))
+    if repairs:
+        announce(f"(start-up checks took {time.perf_counter() - started:.2f} s)")
+
+
 def make_datasette(db_path: Path) -> Datasette:
     # The Kith plugins load through the `datasette` entry point, as under plain `datasette kith.db`.
     return Datasette([str(db_path)], settings={"sql_time_limit_ms": 3000, "max_returned_rows": 1000})
@@ -30,6 +87,7 @@ def make_datasette(db_path: Path) -> Datasette:
 
 async def serve(db_path: Path, port: int, datasette_port: int | None, *, announce=click.echo) -> None:
     datasette_url = f"http://127.0.0.1:{datasette_port}" if datasette_port else None
+    start_checks(db_path, announce)
     app = init_app(db_path, port=port, datasette_url=datasette_url)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()  # opens the database (and migrates it) before Datasette reads it
@@ -42,8 +100,9 @@ async def serve(db_path: Path, port: int, datasette_port: int | None, *, announc
 
     server = None
     server_task = None
+    links = contextlib.ExitStack()
     if datasette_port:
-        datasette = make_datasette(db_path)
+        datasette = make_datasette(links.enter_context(datasette_path(db_path)))
         await datasette.invoke_startup()
         config = uvicorn.Config(datasette.app(), host="127.0.0.1", port=datasette_port,
                                 log_level="warning", lifespan="off")
@@ -67,6 +126,7 @@ async def serve(db_path: Path, port: int, datasette_port: int | None, *, announc
             with contextlib.suppress(Exception):
                 await server_task
         await runner.cleanup()
+        links.close()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         announce("Kith stopped.")

@@ -127,9 +127,11 @@ def export_group():
 
 @contextlib.contextmanager
 def _output(path: Path | None):
-    """UTF-8 text with no newline translation (vCards need their CRLFs), to a file or stdout."""
+    """UTF-8 text with no newline translation (vCards need their CRLFs), to a file or stdout.
+    A file is private (0600, whatever the umask): an export is the whole network."""
     if path is not None and str(path) != "-":
-        with open(path, "w", encoding="utf-8", newline="") as out:
+        from .privacy import open_private
+        with open_private(path, "w", encoding="utf-8", newline="") as out:
             yield out
         return
     out = io.TextIOWrapper(click.open_file("-", "wb"), encoding="utf-8", newline="")

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import sqlite_utils
 
-from companion.store.db import writer_for
+from companion.store.db import wrap_connection, writer_for
 
 NEGATIVE_TTL = 5.0
 _MARKERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -64,7 +64,7 @@ async def run_write(database, fn: Callable[[sqlite_utils.Database], Any]) -> Any
         return await writer.run(fn)
 
     def in_write_thread(conn):
-        with conn:
-            return fn(sqlite_utils.Database(conn, execute_plugins=False))
+        with conn:  # wrap_connection: transactions BEGIN IMMEDIATE, so another writer means a wait
+            return fn(wrap_connection(conn))
 
     return await database.execute_write_fn(in_write_thread, block=True)

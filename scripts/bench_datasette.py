@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from companion.store.db import open_db  # noqa: E402
+from companion.store.db import open_db, sqlite_uri  # noqa: E402
 from companion.store.schema import FTS  # noqa: E402
 from companion.timeutil import now_iso  # noqa: E402
 from datasette_plugins import graph, queries  # noqa: E402
@@ -152,7 +152,7 @@ def run(db_path, runs: int = 20, contacts: int = 100_000) -> list[dict]:
 
     db_path = Path(db_path)
     ensure_database(db_path, contacts)
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    conn = sqlite3.connect(sqlite_uri(db_path, mode="ro"), uri=True)
     targets = pick_targets(conn)
     now = now_iso()
     cases = [

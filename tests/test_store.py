@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from companion.store import activity, contacts
-from companion.store.db import connect, open_db
+from companion.store.db import connect, open_db, sqlite_uri
 from companion.store.schema import migrations
 
 LINKEDIN = {"kind": "linkedin", "value": "https://www.linkedin.com/in/jane-doe/",
@@ -117,7 +117,7 @@ def test_merge_moves_everything_and_loses_nothing(db):
 
 def test_readers_see_committed_writes_while_writer_is_open(db_path):
     writer = open_db(db_path)
-    reader = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    reader = sqlite3.connect(sqlite_uri(db_path, mode="ro"), uri=True)
     contacts.resolve_and_upsert(writer, {"name": "Reader Visible"}, [GITHUB])
     assert reader.execute("SELECT name FROM contacts").fetchall() == [("Reader Visible",)]
     reader.close()

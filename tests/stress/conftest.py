@@ -421,7 +421,8 @@ def big_page(target_bytes: int) -> str:
 
 
 def connect_ro(db_path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+    from companion.store.db import sqlite_uri
+    conn = sqlite3.connect(sqlite_uri(db_path, mode="ro"), uri=True, timeout=30)
     conn.execute("PRAGMA busy_timeout = 30000")
     return conn
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from companion.store.db import connect
+from companion.store.db import connect, sqlite_uri
 from companion.store.schema import migrations
 
 from .conftest import (STRESS, KithServer, api_headers, http_request, integrity_check, kith_command,
@@ -144,7 +144,7 @@ def test_sigkill_mid_burst_loses_nothing_and_duplicates_nothing(server_factory, 
     replayed_duplicates = sum(1 for a in burst.acks.values() if a["duplicate"])
 
     counts = row_counts(db_path)
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    conn = sqlite3.connect(sqlite_uri(db_path, mode="ro"), uri=True)
     try:
         ids = [r[0] for r in conn.execute("SELECT id FROM captures")]
         dup_notes = conn.execute("SELECT count(*) FROM (SELECT capture_id FROM notes GROUP BY capture_id"
@@ -271,7 +271,7 @@ def test_sigkill_during_migration_leaves_old_shape_intact_then_migrates(server_f
     server.start()
     migrate_s = time.monotonic() - t1
     assert _applied(db_path) == ALL_MIGRATIONS
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    conn = sqlite3.connect(sqlite_uri(db_path, mode="ro"), uri=True)
     try:
         assert _fingerprint(conn) == before
         hits = conn.execute("SELECT count(*) FROM contacts_fts WHERE contacts_fts MATCH 'Person'").fetchone()[0]

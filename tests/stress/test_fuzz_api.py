@@ -20,6 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from companion.store.db import sqlite_uri
+
 from .conftest import (DOCUMENTED_CODES, DOCUMENTED_STATUSES, KithServer, ROOT, api_headers, http_request,
                        integrity_check, new_token, report, scaled)
 
@@ -62,7 +64,7 @@ def live(tmp_path_factory):
 
 
 def captures_count(db_path: Path) -> int:
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+    conn = sqlite3.connect(sqlite_uri(db_path, mode="ro"), uri=True, timeout=30)
     try:
         return conn.execute("SELECT count(*) FROM captures").fetchone()[0]
     finally:
