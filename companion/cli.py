@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .cli_common import db_option, open_store, resolve_db
+from .cli_common import db_option, open_auth_store, open_store, resolve_db
 from .config import DEFAULT_DATASETTE_PORT, DEFAULT_PORT
 
 
@@ -35,8 +35,8 @@ def serve(db_path, port, datasette_port):
 @db_option
 def pair(db_path):
     """Print a one-time code to pair the browser extension (valid 10 minutes)."""
-    from .store.auth import new_pairing_code
-    code = new_pairing_code(open_store(db_path))
+    with open_auth_store(db_path) as store:
+        code = store.new_pairing_code()
     click.echo("Enter this code in the Kith extension's options page (valid for 10 minutes):")
     click.echo(code)
 
@@ -51,8 +51,8 @@ def token():
 @click.option("--name", required=True, help="What the token is for.")
 def token_new(db_path, name):
     """Print a new token (shown once; only its hash is stored)."""
-    from .store.auth import new_token
-    token_id, value = new_token(open_store(db_path), name)
+    with open_auth_store(db_path) as store:
+        token_id, value = store.new_token(name)
     click.echo(f"Token {token_id} ({name}). Send it as 'Authorization: Bearer <token>'. It is shown only once:")
     click.echo(value)
 
@@ -61,10 +61,12 @@ def token_new(db_path, name):
 @db_option
 def token_list(db_path):
     """List tokens (never their values)."""
-    from .store.auth import list_tokens
-    for row in list_tokens(open_store(db_path)):
+    with open_auth_store(db_path) as store:
+        rows = store.list_tokens()
+    for row in rows:
         state = "revoked " + row["revoked_at"] if row["revoked_at"] else "active"
-        click.echo(f"{row['id']:>4}  {row['name']:<30} {row['origin'] or '-':<45} {state}")
+        used = "last used " + row["last_used_at"] if row["last_used_at"] else "never used"
+        click.echo(f"{row['id']:>4}  {row['name']:<30} {row['origin'] or '-':<45} {state:<30} {used}")
 
 
 @token.command("revoke")
@@ -72,8 +74,9 @@ def token_list(db_path):
 @click.argument("token_id", type=int)
 def token_revoke(db_path, token_id):
     """Revoke a token by id; requests carrying it get 401 from then on."""
-    from .store.auth import revoke_token
-    if not revoke_token(open_store(db_path), token_id):
+    with open_auth_store(db_path) as store:
+        revoked = store.revoke_token(token_id)
+    if not revoked:
         raise click.ClickException(f"no active token with id {token_id}")
     click.echo(f"Token {token_id} revoked.")
 
@@ -125,6 +128,13 @@ def restore_command(db_path, backup_file):
         raise click.ClickException(f"not restored: {exc}") from exc
     kept = f" (the previous file is {out}.before-restore)" if had_database else ""
     click.echo(f"Restored {backup_file} to {out}{kept}")
+    from .store.auth import auth_path
+    if auth_path(out).exists():
+        click.echo(f"Paired browsers and tokens are unchanged: they live in {auth_path(out).name}, "
+                   "which backups never include.")
+    else:
+        click.echo("Backups hold no tokens, and this machine has none for this database: "
+                   "run `kith pair` to pair the extension again.")
 
 
 @main.command("doctor")

@@ -146,3 +146,25 @@ def test_token_last_used_is_recorded(db_path):
     assert store.check_token(token)["id"] == token_id
     assert store.list_tokens()[0]["last_used_at"] is not None
     store.close()
+
+
+def test_restore_keeps_paired_browsers_here_and_says_to_pair_again_elsewhere(tmp_path):
+    db_path = tmp_path / "kith.db"
+    open_db(db_path).close()
+    token = kith("token", "new", "--name", "ext", "--db", str(db_path)).strip().splitlines()[-1]
+    backup = tmp_path / "backup.db"
+    kith("backup", str(backup), "--db", str(db_path))
+    copy = sqlite3.connect(backup)
+    assert not {r[0] for r in copy.execute("SELECT name FROM sqlite_master")} & set(AUTH_TABLES)
+    copy.close()
+    out = kith("restore", str(backup), "--db", str(db_path))
+    assert "Paired browsers and tokens are unchanged" in out
+    store = auth.AuthStore(db_path)
+    assert store.check_token(token)["revoked"] is False
+    store.close()
+    elsewhere = tmp_path / "new-machine" / "kith.db"
+    out = kith("restore", str(backup), "--db", str(elsewhere))
+    assert "run `kith pair`" in out
+    store = auth.AuthStore(elsewhere)
+    assert store.check_token(token) is None  # the backup carried no token to the new machine
+    store.close()
