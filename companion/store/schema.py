@@ -279,6 +279,26 @@ def _auth_out(db: Database) -> None:
     move_out_of(db)
 
 
+# Interactions brought in from mail and calendar exports: which way they went, where they came
+# from, and the key that makes re-importing the same export add nothing.
+INTERACTION_COLUMNS = {
+    "direction": "TEXT CHECK (direction IS NULL OR direction IN ('in', 'out'))",
+    "source": "TEXT",
+    "external_id": "TEXT",
+}
+
+
+@migrations(name="0006_interaction_direction_source_external_id")
+def _interaction_provenance(db: Database) -> None:
+    # Column by column, so a migration re-applied over its own columns (kith doctor's repair) is a no-op.
+    have = {c.name for c in db["interactions"].columns}
+    for name, declaration in INTERACTION_COLUMNS.items():
+        if name not in have:
+            db.execute(f"ALTER TABLE interactions ADD COLUMN {name} {declaration}")
+    db.execute("CREATE UNIQUE INDEX IF NOT EXISTS idx_interactions_external_id ON interactions(external_id)"
+               " WHERE external_id IS NOT NULL")
+
+
 def ensure_db_shape(db: Database) -> list[str]:
     """Bring any Kith database, new or old, up to the current shape.
 
