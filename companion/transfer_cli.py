@@ -50,7 +50,8 @@ region_option = click.option("--region", default=None, metavar="CC",
 
 @click.group("import")
 def import_group():
-    """Bring contacts in: a LinkedIn export, vCards, a Google Contacts or other CSV.
+    """Bring contacts in (a LinkedIn export, vCards, a Google Contacts or other CSV), and your
+    own mail (mbox) and calendars (ics) as interactions with them.
 
     Imports resolve people exactly as captures do, so nobody is duplicated and
     running the same import again changes nothing. A file that cannot be read
@@ -118,6 +119,59 @@ def import_csv_command(db_path, path, mappings, region, as_json):
     db = open_store(db_path)
     _run_import(lambda: load_csv(path, mapping=mapping, region=region), lambda loaded, progress: save_loaded(
         db, loaded, progress=progress), as_json, "Importing CSV")
+
+
+me_option = click.option("--me", "me", multiple=True, metavar="ADDRESS",
+                         help="Your own email address (repeat for each); default: your Profile's, else guessed.")
+dry_run_option = click.option("--dry-run", is_flag=True, help="Show what would be recorded; write nothing.")
+
+
+def _run_interactions(run, as_json: bool, length: int, label: str) -> None:
+    from .importers import ImportFileError
+    try:
+        with _progress(length, label) as progress:
+            report = run(progress)
+    except ImportFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _finish(report, as_json)
+
+
+@import_group.command("mbox")
+@db_option
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@me_option
+@click.option("--add-people", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Also add the people you wrote to at least N times (default: only people already in Kith).")
+@dry_run_option
+@json_option
+def import_mbox_command(db_path, path, me, add_people, dry_run, as_json):
+    """When you last emailed each person, from an mbox file, a folder of them, or a Maildir.
+
+    Only headers, the subject and a short snippet are stored; never attachments or whole bodies.
+    """
+    from .importers.mbox import bytes_to_read, import_mbox
+    from .importers import ImportFileError
+    db = open_store(db_path)
+    try:
+        length = bytes_to_read(db, path, me, add_people)
+    except ImportFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _run_interactions(lambda progress: import_mbox(db, path, me=me, add_people=add_people, dry_run=dry_run,
+                                                   progress=progress), as_json, length, "Reading mail")
+
+
+@import_group.command("ics")
+@db_option
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@me_option
+@dry_run_option
+@json_option
+def import_ics_command(db_path, path, me, dry_run, as_json):
+    """Meetings with people in Kith, from an .ics calendar file or a folder of them."""
+    from .importers.ics import import_ics
+    db = open_store(db_path)
+    _run_interactions(lambda progress: import_ics(db, path, me=me, dry_run=dry_run, progress=progress),
+                      as_json, 0, "Reading calendars")
 
 
 @click.group("export")
