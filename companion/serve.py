@@ -82,7 +82,13 @@ def start_checks(db_path: Path, announce) -> None:
 
 def make_datasette(db_path: Path) -> Datasette:
     # The Kith plugins load through the `datasette` entry point, as under plain `datasette kith.db`.
-    return Datasette([str(db_path)], settings={"sql_time_limit_ms": 3000, "max_returned_rows": 1000})
+    # `forms: anyone`: this Datasette serves one local user on 127.0.0.1, who is anonymous to it,
+    # and Datasette 1.0 grants anonymous actors no write permission; so Kith's own forms (and only
+    # those: not Datasette's write API) are open to whoever may view the pages.
+    from datasette_plugins.config import datasette_kwargs
+
+    return Datasette([str(db_path)], settings={"sql_time_limit_ms": 3000, "max_returned_rows": 1000},
+                     **datasette_kwargs({"forms": "anyone"}))
 
 
 async def serve(db_path: Path, port: int, datasette_port: int | None, *, announce=click.echo) -> None:

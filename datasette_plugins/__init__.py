@@ -5,13 +5,15 @@ Only thin hook implementations live here, using hooks present in both
 Datasette 0.65 and 1.0; the SQL is in queries.py and graph.py, the handlers in
 views.py. Labels need no hook: Datasette picks `contacts.name` as the label
 column by itself, so every `contact_id` foreign key displays the person's name.
+`canned_queries` and `skip_csrf` are 0.65 hooks (1.0 ignores them); on 1.0 the
+stored queries are added by `startup`, and its own CSRF check has nothing to skip.
 """
 
 from __future__ import annotations
 
 from datasette import hookimpl
 
-from . import canned, cells, kithdb, views
+from . import canned, cells, config, kithdb, views
 
 
 @hookimpl
@@ -25,7 +27,8 @@ def render_cell(value, column, table, database, row, datasette):
         return None
 
     async def inner():
-        if not await kithdb.is_kith(datasette.databases.get(database)):
+        kith = await kithdb.find_database(datasette)  # the links below lead to its contacts
+        if kith is None or kith.name != database:
             return None
         return cells.render(value, column, table, row,
                             lambda i: datasette.urls.path(f"/-/kith/contacts/{i}"))
@@ -44,10 +47,27 @@ def menu_links(datasette):
 
 
 @hookimpl
+def startup(datasette):
+    async def inner():
+        config.get(datasette)  # a bad `plugins: kith:` block stops Datasette here, saying why
+        if hasattr(datasette, "add_query"):  # 1.0: no canned_queries hook
+            await canned.register(datasette)
+
+    return inner
+
+
+@hookimpl
+def skip_csrf(datasette, scope):
+    # 0.65's asgi-csrf fails with a 500 on any multipart body (python-multipart changed under
+    # it); the contact form handler refuses those itself with a 415 and checks the token.
+    return views.skip_asgi_csrf(scope)
+
+
+@hookimpl
 def canned_queries(datasette, database):
     async def inner():
         if await kithdb.is_kith(datasette.databases.get(database)):
-            return canned.QUERIES
+            return canned.for_database(datasette, database)
         return None
 
     return inner

@@ -25,6 +25,16 @@ RELATIONSHIP_CHOICES = {
     "introduced_you_to": ("introduced_by", False),
 }
 MAX_TEXT = 20_000
+# Datasette's write permission each form needs, on the table it writes (every one of
+# them also touches `contacts`: the reconnect clock, the cadence or the snooze).
+FORM_WRITES = {
+    "note": ("insert-row", "notes"),
+    "interaction": ("insert-row", "interactions"),
+    "exchange": ("insert-row", "exchanges"),
+    "relationship": ("insert-row", "relationships"),
+    "cadence": ("update-row", "contacts"),
+    "snooze": ("update-row", "contacts"),
+}
 
 
 class FormError(ValueError):

@@ -3,9 +3,14 @@
 Plain SQL over the public schema, shown in Datasette like any other query so a
 user can read and adapt it. User-typed words are quoted before reaching FTS5,
 so punctuation cannot cause a syntax error.
+
+Datasette 0.65 asks for them through the `canned_queries` hook; 1.0 dropped that
+hook for stored queries, which `register` adds with `datasette.add_query` at startup.
 """
 
 from __future__ import annotations
+
+from . import kithdb
 
 QUERIES = {
     "people_at_company": {
@@ -68,3 +73,32 @@ WHERE ms.status = 'open'
 ORDER BY ms.score DESC, ms.created_at DESC""",
     },
 }
+
+
+def for_database(datasette, database_name: str) -> dict:
+    """QUERIES for 0.65's `canned_queries` hook, less any name the user's metadata already
+    uses (0.65 would let the plugin's win). Copies: Datasette writes into what it gets."""
+    own = datasette.metadata("queries", database=database_name, fallback=False) or {}
+    return {name: dict(query) for name, query in QUERIES.items() if name not in own}
+
+
+async def register(datasette) -> list[tuple[str, str]]:
+    """Store QUERIES for every Kith database (Datasette 1.0); the (database, name) pairs added.
+
+    Trusted: the SQL is Kith's own and read-only, so, as canned queries did on 0.65,
+    they need view permission only, not `execute-sql` (which 1.0 denies by default).
+    A query of the same name from the user's datasette.yaml is left alone.
+    """
+    added = []
+    for db_name, database in list(datasette.databases.items()):
+        if db_name.startswith("_") or not await kithdb.is_kith(database):
+            continue
+        for name, query in QUERIES.items():
+            existing = await datasette.get_query(db_name, name)
+            if existing is not None and existing.source != "plugin":
+                continue
+            await datasette.add_query(db_name, name, query["sql"], title=query.get("title"),
+                                      description=query.get("description"), is_trusted=True,
+                                      source="plugin")
+            added.append((db_name, name))
+    return added

@@ -149,10 +149,11 @@ ORDER BY overdue_ratio DESC, top.days_since DESC, c.id
 """
 
 
-def cadence_defaults(values: dict) -> dict[str, int | None]:
-    """Circle defaults, overridable with settings keys `cadence.<circle>`."""
-    return {circle: int_setting(values, f"cadence.{circle}", days)
-            for circle, days in DEFAULT_CADENCE.items()}
+def cadence_defaults(values: dict, base=None) -> dict[str, int | None]:
+    """Circle defaults (`base`: the plugin config's, else DEFAULT_CADENCE), overridable
+    with settings keys `cadence.<circle>`."""
+    base = {**DEFAULT_CADENCE, **(base or {})}
+    return {circle: int_setting(values, f"cadence.{circle}", base[circle]) for circle in DEFAULT_CADENCE}
 
 
 def reconnect_reason(days: int, cadence: int, ever_spoke: bool) -> str:
@@ -169,8 +170,12 @@ def clamp_limit(value, default: int) -> int:
     return max(1, min(number, MAX_LIMIT))
 
 
-def reconnect_queue(conn: sqlite3.Connection, now: str, limit=None) -> dict:
+def reconnect_queue(conn: sqlite3.Connection, now: str, limit=None, *,
+                    capacity: int = DEFAULT_WEEKLY_CAPACITY, cadence=None) -> dict:
     """Overdue people, most overdue (relative to their cadence) first, capped at capacity.
+
+    `capacity` and `cadence` (per circle) are defaults, from the plugin config; the
+    `settings` table keys `reconnect.weekly_capacity` and `cadence.<circle>` win.
 
     Cadence: the contact's own, else the shortest of their tags' defaults, else
     their circle's default; contacts with none of these never come due. `more`
@@ -178,9 +183,9 @@ def reconnect_queue(conn: sqlite3.Connection, now: str, limit=None) -> dict:
     a second full pass and is not something to act on this week anyway.
     """
     values = settings(conn)
-    capacity = int_setting(values, "reconnect.weekly_capacity", DEFAULT_WEEKLY_CAPACITY)
+    capacity = int_setting(values, "reconnect.weekly_capacity", capacity)
     limit = clamp_limit(limit, capacity)
-    params = {**cadence_defaults(values), "now": now, "limit": limit}
+    params = {**cadence_defaults(values, cadence), "now": now, "limit": limit}
     people = rows(conn, RECONNECT_SQL, params)
     more = len(people) > limit
     del people[limit:]

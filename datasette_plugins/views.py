@@ -7,18 +7,35 @@ renders a template or returns the same data as JSON.
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+import hmac
+import re
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
+from datasette import app as datasette_app
 from datasette.utils.asgi import Forbidden, NotFound, Response
 
 from companion.timeutil import now_iso
 
-from . import actions, graph, kithdb, queries
+from . import actions, config, graph, kithdb, queries
 from .safety import highlight, plain, safe_url
 
 PAGES = (("reconnect", "Reconnect"), ("network", "Network"), ("ledger", "Give & take"),
          ("search", "Search"))
 CIRCLES = ("professional", "personal", "both")
+CONTACT_PATH = re.compile(r"/-/kith/contacts/\d{1,18}(\.json)?$")
+FORM_TYPE = "application/x-www-form-urlencoded"
+# Datasette 0.65 (asgi-csrf) checks a signed `ds_csrftoken` cookie against the form's
+# `csrftoken`; 1.0 checks Sec-Fetch-Site / Origin instead and has no such cookie.
+TOKEN_CSRF = getattr(datasette_app, "asgi_csrf", None) is not None
+HIDDEN_FORMS = {
+    "off": "The forms are switched off (plugins: kith: forms: false).",
+    "immutable": "This database is opened read-only (immutable), so there are no forms.",
+    "permission": "Datasette does not let you write to this database, so the forms are hidden:"
+                  " sign in with a write permission (insert-row, update-row), or for one local"
+                  " user set plugins: kith: forms: anyone.",
+}
 
 
 def routes():
@@ -42,8 +59,7 @@ class Page:
     async def open(cls, datasette, request) -> "Page":
         database = await kithdb.find_database(datasette)
         if database is None:
-            raise NotFound("No Kith database is being served (one with a contacts table"
-                           " and _sqlite_migrations)")
+            raise NotFound(kithdb.missing_message(datasette))
         if not await kithdb.can_view(datasette, request.actor, database.name):
             raise Forbidden("You may not view the Kith database")
         return cls(datasette, request, database)
@@ -65,17 +81,78 @@ class Page:
                    "contact_url": self.contact_url, "kith_url": self.url, "safe_url": safe_url,
                    "json_url": self.request.path + ".json"
                    + ("?" + self.request.query_string if self.request.query_string else ""),
-                   "kith_static": lambda name: self.datasette.urls.static_plugins("kith", name)}
+                   "kith_static": lambda name: self.datasette.urls.static_plugins(static_name(), name)}
         html = await self.datasette.render_template(template, context, request=self.request)
         return Response.html(html)
 
 
-def _same_site_post(request) -> bool:
-    """asgi-csrf skips its check for requests without cookies; a cross-site form post
-    carries none (ds_csrftoken is SameSite=Lax), so we insist on the cookie ourselves."""
-    if not request.cookies.get("ds_csrftoken"):
+@lru_cache(maxsize=1)
+def static_name() -> str:
+    """The name Datasette serves this plugin's static files under: its distribution's
+    (kith-network), or the module's when loaded without one (`--plugins-dir`)."""
+    from datasette.plugins import get_plugins
+
+    ours = (Path(__file__).parent / "static").resolve()
+    for plugin in get_plugins():
+        if plugin.get("static_path") and Path(plugin["static_path"]).resolve() == ours:
+            return plugin["name"]
+    return __package__
+
+
+def skip_asgi_csrf(scope) -> bool:
+    """For 0.65's skip_csrf hook: a multipart post to a contact page, which asgi-csrf cannot
+    parse (a 500); `_contact_post` refuses it with a 415 and checks the token itself."""
+    if scope.get("method") != "POST" or not CONTACT_PATH.search(scope.get("path") or ""):
         return False
-    return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
+    headers = dict(scope.get("headers") or [])
+    return headers.get(b"content-type", b"").split(b";")[0].strip().lower() == b"multipart/form-data"
+
+
+def _origin(value: str) -> tuple[str, str, int | None] | None:
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        return None
+    if not parts.scheme or not parts.hostname:
+        return None
+    scheme = parts.scheme.lower()
+    return scheme, parts.hostname.lower(), port or {"http": 80, "https": 443}.get(scheme)
+
+
+def csrf_refusal(datasette, request, form: dict) -> str | None:
+    """Why this form post may not have come from Kith's own page; None when it did.
+
+    On both lines, whatever an Authorization header says (asgi-csrf, and 1.0's check
+    when no cookie is sent, let `Bearer` requests through): a browser's Sec-Fetch-Site
+    must be same-origin (or none: typed in), and without it an Origin must match the
+    Host. On 0.65 the form's `csrftoken` must also equal the `ds_csrftoken` cookie and
+    carry Datasette's signature: a cross-site post has no cookie (it is SameSite=Lax),
+    and asgi-csrf lets cookie-less and Bearer posts through unchecked.
+    """
+    site = request.headers.get("sec-fetch-site")
+    origin = request.headers.get("origin")
+    if site is not None:
+        if site not in ("same-origin", "none"):
+            return f"Sec-Fetch-Site is {site!r}"
+    elif origin is not None:
+        scheme = "https" if datasette.setting("force_https_urls") else request.scheme
+        mine = _origin(f"{scheme}://{request.headers.get('host', '')}")
+        if mine is None or _origin(origin) != mine:
+            return f"Origin {origin!r} is not this site"
+    if not TOKEN_CSRF:
+        return None
+    cookie = request.cookies.get("ds_csrftoken") or ""
+    token = form.get("csrftoken") or ""
+    if not cookie or not token:
+        return "no CSRF token"
+    if not hmac.compare_digest(token.encode("utf-8"), cookie.encode("utf-8")):
+        return "the CSRF token does not match"
+    try:
+        datasette.unsign(cookie, "csrftoken")  # asgi-csrf's signature, with Datasette's secret
+    except Exception:  # itsdangerous' BadSignature (Datasette's dependency, not Kith's)
+        return "the CSRF cookie is not Datasette's"
+    return None
 
 
 async def contact_view(datasette, request):
@@ -88,6 +165,7 @@ async def contact_view(datasette, request):
         raise NotFound("No such contact")
     if page.json:
         return Response.json(data)
+    forms, hidden = await kithdb.form_access(datasette, request.actor, page.database)
     contact = data["contact"]
     for ident in data["identities"]:
         ident["href"] = safe_url(ident["url"])
@@ -95,14 +173,27 @@ async def contact_view(datasette, request):
         item["href"] = safe_url(item["url"])
     return await page.render("kith_contact.html", data, avatar=safe_url(contact.get("avatar_url")),
                              interaction_kinds=actions.INTERACTION_KINDS, today=now_iso()[:10],
+                             forms=forms, forms_hidden=HIDDEN_FORMS.get(hidden),
                              title=contact["name"] or f"Contact {contact_id}")
 
 
 async def _contact_post(page: Page, contact_id: int) -> Response:
     datasette, request = page.datasette, page.request
-    if not _same_site_post(request):
-        return Response.text("This form must be submitted from the Kith page itself", status=403)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != FORM_TYPE:
+        return Response.text(f"Kith's forms are posted as {FORM_TYPE}", status=415)
+    forms, hidden = await kithdb.form_access(datasette, request.actor, page.database)
+    if hidden in ("off", "immutable"):
+        return Response.text(HIDDEN_FORMS[hidden], status=403)
     form = await request.post_vars()
+    refusal = csrf_refusal(datasette, request, form)
+    if refusal:
+        return Response.text(f"This form must be submitted from the Kith page itself ({refusal})",
+                             status=403)
+    if form.get("action") in forms and not forms[form["action"]]:
+        action, table = actions.FORM_WRITES[form["action"]]
+        return Response.text(f"You may not write to the Kith database ({action} on {table})",
+                             status=403)
     back = page.url("reconnect") if form.get("next") == "reconnect" else page.contact_url(contact_id)
     exists = await page.run(lambda conn: conn.execute(
         "SELECT 1 FROM contacts WHERE id = ?", [contact_id]).fetchone())
@@ -134,11 +225,15 @@ async def network_view(datasette, request):
 
 async def reconnect_view(datasette, request):
     page = await Page.open(datasette, request)
-    data = await page.run(queries.reconnect_queue, now_iso(), request.args.get("limit"))
-    if not page.json:
-        for person in data["people"]:
-            person["avatar"] = safe_url(person["avatar_url"])
-    return await page.render("kith_reconnect.html", data, title="Reconnect")
+    defaults = config.get(datasette)  # the settings table still wins over these
+    data = await page.run(queries.reconnect_queue, now_iso(), request.args.get("limit"),
+                          capacity=defaults.weekly_capacity, cadence=defaults.cadence_days)
+    if page.json:
+        return Response.json(data)
+    for person in data["people"]:
+        person["avatar"] = safe_url(person["avatar_url"])
+    forms, _ = await kithdb.form_access(datasette, request.actor, page.database)
+    return await page.render("kith_reconnect.html", data, title="Reconnect", forms=forms)
 
 
 async def ledger_view(datasette, request):

@@ -3,6 +3,10 @@
 Covers every /-/kith/ page and its .json twin, the forms (CSRF, writes through
 the same store functions, the companion's writer when registered), hostile
 captured text, the table-view polish, and the pure helpers on their own.
+
+Runs on Datasette 0.65 (`make test-python`) and 1.0 (`make test-datasette1`); the
+plugin config, permission and CSRF differences between the two are in
+test_datasette_compat.py, which shares these helpers.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from html.parser import HTMLParser
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -20,7 +25,7 @@ from datasette.app import Datasette
 
 from companion.store import activity, captures, contacts
 from companion.store.db import DbThread, open_db, register_writer, unregister_writer
-from datasette_plugins import actions, cells, graph, queries
+from datasette_plugins import actions, cells, config, graph, queries, views
 from datasette_plugins.safety import MARK_END, MARK_START, highlight, plain, safe_url
 
 NOW = datetime.now(timezone.utc)
@@ -103,15 +108,27 @@ def seed(path: Path) -> dict[str, int]:
     return ids
 
 
-@pytest.fixture
-def kith(tmp_path):
-    path = tmp_path / "kith.db"
-    ids = seed(path)
-    ds = Datasette([str(path)])
-    yield ds, ids, path
+def make_datasette(files, kith_config: dict | None = None, **kwargs) -> Datasette:
+    """A Datasette with a `plugins: kith:` block, in `config=` (1.0) or `metadata=` (0.65)."""
+    if kith_config is not None:
+        kwargs.update(config.datasette_kwargs(kith_config))
+    return Datasette([str(f) for f in files], **kwargs)
+
+
+def close(ds) -> None:
     for database in ds.databases.values():
         if hasattr(database, "close"):
             database.close()
+
+
+@pytest.fixture
+def kith(tmp_path):
+    """A seeded database, served as `kith serve` serves it: forms for the one local user."""
+    path = tmp_path / "kith.db"
+    ids = seed(path)
+    ds = make_datasette([path], {"forms": "anyone"})
+    yield ds, ids, path
+    close(ds)
 
 
 def get_json(response) -> dict:
@@ -120,19 +137,68 @@ def get_json(response) -> dict:
     return response.json()
 
 
-async def csrf(ds, path) -> str:
-    response = await ds.client.get(path)
-    token = re.search(r'name="csrftoken" value="([^"]+)"', response.text).group(1)
-    cookie = re.search(r"ds_csrftoken=([^;]+)", response.headers.get("set-cookie", "")).group(1)
-    assert token == cookie
-    return token
+# What a browser sends with a form post from one of Kith's pages (datasette.client is on localhost).
+SAME_ORIGIN = {"sec-fetch-site": "same-origin", "origin": "http://localhost"}
 
 
-async def post_form(ds, contact_id: int, fields: dict, *, token: str | None = None):
+class _Forms(HTMLParser):
+    """The page's Kith forms: {id: {"action": url, "fields": {name: value}}}."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms: dict[str, dict] = {}
+        self._current = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and (attrs.get("method") or "").lower() == "post" and (
+                attrs.get("action") or "").startswith("/-/kith/"):  # not Datasette's own (log out)
+            self._current = {"action": attrs.get("action"), "fields": {}}
+            self.forms[attrs.get("id") or f"form-{len(self.forms)}"] = self._current
+        elif self._current is not None and tag in ("input", "select", "textarea") and attrs.get("name"):
+            if attrs.get("type") not in ("radio", "checkbox") or "checked" in attrs:
+                self._current["fields"].setdefault(attrs["name"], attrs.get("value") or "")
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._current = None
+
+
+class Page:
+    """A page as a browser got it: its POST forms and the cookies it set (on 0.65, ds_csrftoken)."""
+
+    def __init__(self, response):
+        assert response.status_code == 200, response.text[:500]
+        self.html = response.text
+        parser = _Forms()
+        parser.feed(self.html)
+        self.forms = parser.forms
+        self.cookies = dict(response.cookies)
+        tokens = {f["fields"].get("csrftoken") for f in self.forms.values()}
+        self.token = tokens.pop() if len(tokens) == 1 else None
+
+    def cookie_header(self, **extra) -> dict:
+        jar = {**self.cookies, **extra}
+        return {"cookie": "; ".join(f"{k}={v}" for k, v in jar.items())} if jar else {}
+
+    async def submit(self, ds, form_id: str, fields: dict | None = None, headers: dict | None = None):
+        """Fill in and post one form, with the headers and cookies a browser would send."""
+        form = self.forms[form_id]
+        return await ds.client.post(form["action"], data={**form["fields"], **(fields or {})},
+                                    headers={**SAME_ORIGIN, **self.cookie_header(), **(headers or {})})
+
+
+async def open_page(ds, path: str, headers: dict | None = None) -> Page:
+    return Page(await ds.client.get(path, headers=headers))
+
+
+async def post_form(ds, contact_id: int, fields: dict, *, page: Page | None = None, headers: dict | None = None):
+    """Post `fields` (with the page's CSRF token) to a contact page, as that page's forms do."""
     path = f"/-/kith/contacts/{contact_id}"
-    token = token or await csrf(ds, path)
-    return await ds.client.post(path, data={"csrftoken": token, **fields},
-                                headers={"cookie": f"ds_csrftoken={token}"})
+    page = page or await open_page(ds, path)
+    data = {"csrftoken": page.token, **fields} if page.token else fields
+    return await ds.client.post(path, data=data,
+                                headers={**SAME_ORIGIN, **page.cookie_header(), **(headers or {})})
 
 
 def db_rows(path, sql, params=()):
@@ -233,10 +299,24 @@ async def test_add_note_form_writes_through_the_store_and_redirects_back(kith):
     assert db_rows(path, "SELECT count(*) FROM notes_fts WHERE notes_fts MATCH 'hiring'")[0][0] == 1
 
 
+async def test_the_note_form_on_the_contact_page_lands_a_note(kith):
+    """What a browser does: load the contact page, fill in its note form, submit it, follow the redirect."""
+    ds, ids, path = kith
+    page = await open_page(ds, f"/-/kith/contacts/{ids['eve']}")
+    assert set(page.forms) == {f"kith-{name}-form" for name in actions.FORM_WRITES}
+    response = await page.submit(ds, "kith-note-form", {"body": "Met at the climbing gym"})
+    assert response.status_code == 302, response.text[:300]
+    assert db_rows(path, "SELECT contact_id, body FROM notes ORDER BY id DESC LIMIT 1") == [
+        (ids["eve"], "Met at the climbing gym")]
+    back = await ds.client.get(response.headers["location"],
+                               headers={"cookie": response.headers["set-cookie"].split(";")[0]})
+    assert "Note added" in back.text and "Met at the climbing gym" in back.text
+
+
 async def test_every_form_action(kith):
     ds, ids, path = kith
     frank = ids["frank"]
-    token = await csrf(ds, f"/-/kith/contacts/{frank}")
+    page = await open_page(ds, f"/-/kith/contacts/{frank}")
     day = (NOW - timedelta(days=3)).date().isoformat()
     forms = [
         {"action": "interaction", "kind": "coffee", "date": day, "summary": "Talked bikes"},
@@ -246,7 +326,7 @@ async def test_every_form_action(kith):
         {"action": "snooze", "until": "2099-01-01"},
     ]
     for form in forms:
-        assert (await post_form(ds, frank, form, token=token)).status_code == 302
+        assert (await post_form(ds, frank, form, page=page)).status_code == 302
     data = get_json(await ds.client.get(f"/-/kith/contacts/{frank}.json"))
     assert data["contact"]["keep_in_touch_days"] == 21
     assert data["contact"]["snoozed_until"] == "2099-01-01"
@@ -256,8 +336,8 @@ async def test_every_form_action(kith):
     assert ("exchange", "gave", "Bike pump") in kinds
     assert ("exchange", "received", "Sourdough starter") in kinds
     # Clearing works too.
-    await post_form(ds, frank, {"action": "cadence", "days": ""}, token=token)
-    await post_form(ds, frank, {"action": "snooze", "until": ""}, token=token)
+    await post_form(ds, frank, {"action": "cadence", "days": ""}, page=page)
+    await post_form(ds, frank, {"action": "snooze", "until": ""}, page=page)
     assert db_rows(path, "SELECT keep_in_touch_days, snoozed_until FROM contacts WHERE id = ?",
                    [frank]) == [(None, None)]
 
@@ -274,29 +354,29 @@ async def test_bad_form_shows_an_error_and_writes_nothing(kith):
     assert db_rows(path, "SELECT keep_in_touch_days FROM contacts WHERE id = ?", [ids["eve"]]) == [(None,)]
 
 
-async def test_posts_without_a_matching_csrf_token_are_refused(kith):
+async def test_cross_site_posts_are_refused(kith):
     ds, ids, path = kith
     target = f"/-/kith/contacts/{ids['eve']}"
     before = db_rows(path, "SELECT count(*) FROM notes")[0][0]
-    # A cross-site form post carries no cookie at all: asgi-csrf lets that through, Kith does not.
-    no_cookie = await ds.client.post(target, data={"action": "note", "body": "drive-by"})
-    assert no_cookie.status_code == 403
-    token = await csrf(ds, target)
-    wrong = await ds.client.post(target, data={"csrftoken": "nope", "action": "note", "body": "x"},
-                                 headers={"cookie": f"ds_csrftoken={token}"})
-    assert wrong.status_code == 403
-    cross = await ds.client.post(target, data={"csrftoken": token, "action": "note", "body": "x"},
-                                 headers={"cookie": f"ds_csrftoken={token}", "sec-fetch-site": "cross-site"})
-    assert cross.status_code == 403
+    page = await open_page(ds, target)
+    # A cross-site form post carries no cookie (SameSite=Lax) and says where it comes from.
+    for headers in ({"sec-fetch-site": "cross-site", "origin": "https://evil.example"},
+                    {"sec-fetch-site": "same-site", "origin": "http://evil.localhost"},
+                    {"origin": "https://evil.example"}, {"origin": "null"}):
+        response = await ds.client.post(target, data={"action": "note", "body": "drive-by"}, headers=headers)
+        assert response.status_code == 403, headers
+        # ...and with the page's token and cookie (a script on another site can have neither).
+        response = await post_form(ds, ids["eve"], {"action": "note", "body": "x"}, page=page,
+                                   headers={"sec-fetch-site": headers.get("sec-fetch-site", "cross-site"),
+                                            "origin": headers["origin"]})
+        assert response.status_code == 403, headers
     assert db_rows(path, "SELECT count(*) FROM notes")[0][0] == before
 
 
 async def test_post_to_unknown_contact_is_404_and_writes_nothing(kith):
     ds, ids, path = kith
-    token = await csrf(ds, f"/-/kith/contacts/{ids['eve']}")
-    response = await ds.client.post("/-/kith/contacts/424242", data={"csrftoken": token, "action": "note",
-                                                                     "body": "orphan"},
-                                    headers={"cookie": f"ds_csrftoken={token}"})
+    page = await open_page(ds, f"/-/kith/contacts/{ids['eve']}")
+    response = await post_form(ds, 424242, {"action": "note", "body": "orphan"}, page=page)
     assert response.status_code == 404
     assert db_rows(path, "SELECT count(*) FROM notes WHERE body = 'orphan'")[0][0] == 0
 
@@ -495,7 +575,10 @@ async def test_network_page_loads_vendored_script_locally(kith):
     ds, ids, _ = kith
     html = (await ds.client.get(f"/-/kith/network?center={ids['bob']}&tag=x")).text
     scripts = re.findall(r'<script src="([^"]+)"', html)
-    assert scripts and all(s.startswith("/-/static-plugins/kith/") for s in scripts)
+    assert all(s.startswith("/-/static") for s in scripts)  # Datasette's own (1.0 adds some) and Kith's
+    ours = f"/-/static-plugins/{views.static_name()}/"  # the distribution's name, as Datasette serves it
+    scripts = [s for s in scripts if s.startswith(ours)]
+    assert scripts == [ours + "vendor/cytoscape.min.js", ours + "network.js"]
     for src in scripts + re.findall(r'<link rel="stylesheet" href="(/-/static-plugins/[^"]+)"', html):
         assert (await ds.client.get(src)).status_code == 200, src
     assert f'data-src="/-/kith/network.json?center={ids["bob"]}&amp;tag=x"' in html
@@ -761,11 +844,11 @@ def test_bench_script_runs_and_reports_every_page(tmp_path):
 async def test_relationship_form_links_two_people_both_ways(kith):
     ds, ids, path = kith
     frank, dave = ids["frank"], ids["dave"]
-    token = await csrf(ds, f"/-/kith/contacts/{frank}")
+    page = await open_page(ds, f"/-/kith/contacts/{frank}")
     before = db_rows(path, "SELECT count(*) FROM relationships")[0][0]
     assert (await post_form(ds, frank, {"action": "relationship", "kind": "introduced_you_to",
                                         "other": str(dave), "note": "at the <b>meetup</b>"},
-                            token=token)).status_code == 302
+                            page=page)).status_code == 302
     assert db_rows(path, "SELECT from_contact_id, to_contact_id, kind, note FROM relationships"
                          " ORDER BY id DESC LIMIT 1") == [(dave, frank, "introduced_by", "at the <b>meetup</b>")]
     frank_page = get_json(await ds.client.get(f"/-/kith/contacts/{frank}.json"))
@@ -775,6 +858,6 @@ async def test_relationship_form_links_two_people_both_ways(kith):
     # Bad input: no such contact, oneself, no kind — an error message and no row.
     for form in ({"kind": "knows", "other": "999999"}, {"kind": "knows", "other": str(frank)},
                  {"kind": "enemies", "other": str(dave)}, {"kind": "knows", "other": "abc"}):
-        response = await post_form(ds, frank, {"action": "relationship", **form}, token=token)
+        response = await post_form(ds, frank, {"action": "relationship", **form}, page=page)
         assert response.status_code == 302 and "ds_messages" in response.headers["set-cookie"]
     assert db_rows(path, "SELECT count(*) FROM relationships")[0][0] == before + 1
