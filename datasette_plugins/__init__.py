@@ -13,7 +13,16 @@ from __future__ import annotations
 
 from datasette import hookimpl
 
-from . import canned, cells, config, kithdb, views
+from . import canned, cells, config, gate, kithdb, views
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    """Host pin, cross-site write refusal and no-framing headers in front of all of Datasette."""
+    def extra_hosts():
+        return (datasette.plugin_config("kith") or {}).get("allowed_hosts") or ()
+
+    return lambda app: gate.wrap(app, extra_hosts)
 
 
 @hookimpl

@@ -7,6 +7,7 @@ the benchmark times the same SQL through bare sqlite3 as its reference.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 from .safety import MARK_END, MARK_START
@@ -254,9 +255,15 @@ JOIN messages m ON m.id = f.rowid""",
 }
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def fts_query(text: str) -> str:
-    """User text as an FTS5 query: every word must match, no operators or syntax errors."""
-    words = [w for w in (text or "").replace('"', " ").split() if w]
+    """User text as an FTS5 query: every word must match, no operators or syntax errors.
+
+    Control characters separate words: FTS5 ends a quoted string at a NUL ("unterminated string").
+    """
+    words = [w for w in _CONTROL.sub(" ", (text or "").replace('"', " ")).split() if w]
     return " ".join(f'"{w}"' for w in words)
 
 

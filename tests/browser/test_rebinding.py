@@ -198,7 +198,7 @@ def test_rebound_page_in_chromium_reads_and_writes_nothing(served, tmp_path):
             assert response.status == 403
             answer = page.evaluate("""async ([token]) => {
               const r = await fetch('/v1/captures', {method: 'POST', headers: {'Content-Type': 'application/json',
-                'Authorization': 'Bearer ' + token}, body: JSON.stringify({capture_id: crypto.randomUUID(),
+                'Authorization': 'Bearer ' + token}, body: JSON.stringify({capture_id: '5d0c7a3e-9f1b-4c2e-8a47-1b2c3d4e5f60',
                 kind: 'note', url: 'https://a.example/', text: 'planted'})});
               return [r.status, await r.text()];
             }""", [token])
