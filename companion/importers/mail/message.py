@@ -74,7 +74,7 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
 def _decode_word(charset: str, encoding: str, text: str) -> str | None:
     try:
         if encoding in "bB":
-            data = binascii.a2b_base64(text + "=" * (-len(text) % 4))
+            data = binascii.a2b_base64(text + "=" * (-len(text) % 4), strict_mode=True)
         else:
             data = binascii.a2b_qp(text.encode("ascii", "replace"), header=True)
     except (binascii.Error, ValueError):

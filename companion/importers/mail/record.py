@@ -142,7 +142,8 @@ class InteractionWriter:
         self.db.conn.executemany(
             "UPDATE interactions SET happened_at = :happened_at, summary = :summary, direction = :direction"
             " WHERE external_id = :external_id AND happened_at > :happened_at", moved)
-        self.report.added[self.label] += len(new)
+        if new:
+            self.report.added[self.label] += len(new)
         if moved:
             self.report.added[f"{self.label} moved to an earlier message"] += len(moved)
         for row in new + moved:
