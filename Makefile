@@ -33,7 +33,8 @@ DS1_DEPS   := $(DS1_VENV)/.deps-installed
 
 test-datasette1: $(DS1_DEPS) chromium
 	KITH_DATASETTE=$(DATASETTE1) $(DS1_VENV)/bin/python -m pytest -q -p no:cacheprovider -rs \
-		tests/test_datasette_plugin.py tests/test_datasette_compat.py tests/browser/test_datasette_browser.py
+		tests/test_datasette_plugin.py tests/test_datasette_compat.py tests/browser/test_datasette_browser.py \
+		tests/browser/test_rebinding.py tests/test_auth_store.py
 
 $(DS1_DEPS): pyproject.toml Makefile
 	test -x $(DS1_VENV)/bin/python || python3 -m venv $(DS1_VENV)

@@ -18,6 +18,7 @@ import subprocess
 import urllib.request
 from pathlib import Path
 
+import datasette
 import pytest
 
 from companion.store import activity, contacts
@@ -26,7 +27,9 @@ from companion.store.db import open_db
 from .conftest import CHROMIUM, KITH, ROOT, free_port, wait_until
 
 EVIL = "evil.example"
-SQL = "/kith.json?sql=select+name+from+contacts&_shape=array"
+# Arbitrary SQL moved to /db/-/query in Datasette 1.0.
+SQL_BASE = "/kith.json" if datasette.__version__.startswith("0.") else "/kith/-/query.json"
+SQL = SQL_BASE + "?sql=select+name+from+contacts&_shape=array"
 READS = ["/", "/kith", "/kith.json", SQL, "/kith/contacts", "/kith/contacts.json", "/kith/notes.json",
          "/-/databases.json", "/-/kith/contacts/{cid}", "/-/kith/contacts/{cid}.json",
          "/-/kith/network", "/-/kith/network.json", "/-/kith/reconnect.json", "/-/kith/ledger.json",
@@ -155,11 +158,11 @@ def test_rebound_page_in_chromium_reads_and_writes_nothing(served, tmp_path):
 
     server, cid, token = served
     before = counts(server.db_path)
-    attack = """async ([cid]) => {
+    attack = """async ([cid, sql]) => {
       const out = {};
       const grab = async (path) => { try { const r = await fetch(path); return [r.status, await r.text()]; }
                                       catch (e) { return [0, String(e)]; } };
-      out.sql = await grab('/kith.json?sql=select+name+from+contacts&_shape=array');
+      out.sql = await grab(sql);
       out.search = await grab('/-/kith/search.json?q=secret');
       out.contact = await grab(`/-/kith/contacts/${cid}.json`);
       out.databases = await grab('/-/databases.json');
@@ -183,13 +186,13 @@ def test_rebound_page_in_chromium_reads_and_writes_nothing(served, tmp_path):
             page = browser.new_page()
             # Control: the same script in Kith's own origin reads the network (so the attack is real).
             page.goto(f"http://127.0.0.1:{server.ds_port}/-/kith/reconnect")
-            own = page.evaluate(attack, [cid])
+            own = page.evaluate(attack, [cid, SQL])
             assert own["sql"][0] == 200 and "Ada Secret" in own["sql"][1]
             assert own["post"][0] == 200  # followed the redirect back to the contact page
             # The attack: the page is loaded from the rebound name, then runs the same script.
             response = page.goto(f"http://{EVIL}:{server.ds_port}/")
             assert response.status == 403
-            stolen = page.evaluate(attack, [cid])
+            stolen = page.evaluate(attack, [cid, SQL])
             for key, (status, text) in stolen.items():
                 assert status == 403, (key, status)
                 assert "Ada" not in text and "secret:" not in text, key
