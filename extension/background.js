@@ -111,11 +111,15 @@ chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   return true; // answer asynchronously (works in Chrome and Firefox)
 });
 
-chrome.runtime.onInstalled.addListener(() => {
+chrome.runtime.onInstalled.addListener(({ reason }) => {
   setupMenus();
   ensureAlarm();
   queue.gc().catch(() => {});
   queue.flush().catch(() => {});
+  // A new user lands on the options page and pairs right away; an update opens nothing.
+  if (reason === 'install') {
+    chrome.tabs.create({ url: chrome.runtime.getURL('options.html') }).catch(() => {});
+  }
 });
 
 chrome.runtime.onStartup.addListener(() => {
