@@ -55,8 +55,8 @@ SELECT * FROM (SELECT 'note' AS kind, id, created_at AS at, NULL AS title, body 
 UNION ALL SELECT * FROM (SELECT 'message', id, sent_at, sender, body, thread_url,
   direction || coalesce(' · ' || channel, '') FROM messages WHERE contact_id = :id
   ORDER BY sent_at DESC LIMIT :n)
-UNION ALL SELECT * FROM (SELECT 'interaction', id, happened_at, kind, summary, NULL, NULL
-  FROM interactions WHERE contact_id = :id ORDER BY happened_at DESC LIMIT :n)
+UNION ALL SELECT * FROM (SELECT 'interaction', id, happened_at, kind || coalesce(' (' || source || ')', ''),
+  summary, NULL, direction FROM interactions WHERE contact_id = :id ORDER BY happened_at DESC LIMIT :n)
 UNION ALL SELECT * FROM (SELECT 'capture', id, coalesce(captured_at, received_at), title, kind,
   url, status FROM captures WHERE contact_id = :id
   ORDER BY coalesce(captured_at, received_at) DESC LIMIT :n)
