@@ -195,7 +195,7 @@ def _record(db: Database, files, me: Me, known: dict[str, int], report: Interact
 
 def _summary(envelope: Envelope, raw: RawMessage) -> str | None:
     try:
-        text = message_snippet(raw)
+        text = message_snippet(raw, envelope.headers)
     except Exception:  # noqa: BLE001 - broken MIME: the subject alone still says what it was about
         text = ""
     return " — ".join(part for part in (envelope.subject, text) if part) or None

@@ -14,14 +14,14 @@ and only for messages that become interactions: the snippet is the first lines o
 from __future__ import annotations
 
 import binascii
+import calendar
 import codecs
 import email.charset
 import email.utils
 import hashlib
 import re
+import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from email import message_from_bytes, policy
 from functools import lru_cache
 
 from bs4 import BeautifulSoup
@@ -105,24 +105,15 @@ def decode_words(text: str) -> str:
     return "".join(out)
 
 
+_UNFOLD = re.compile(rb"\r?\n[ \t]+")
+_HEADER_LINE = re.compile(rb"^([\x21-\x39\x3b-\x7e]+)[ \t]*:[ \t]*(.*?)\s*$", re.M)
+
+
 def parse_header_block(block: bytes) -> dict[str, list[bytes]]:
-    """Lower-cased name → raw values, unfolded, in order."""
+    """Lower-cased name → raw values, unfolded, in order; lines that are not headers are ignored."""
     headers: dict[str, list[bytes]] = {}
-    current: list[bytes] | None = None
-    for line in block.split(b"\n"):
-        line = line.rstrip(b"\r")
-        if not line.strip():
-            continue
-        if line[:1] in (b" ", b"\t"):
-            if current is not None:
-                current[-1] += b" " + line.strip()
-            continue
-        name, sep, value = line.partition(b":")
-        if not sep or not name.strip() or b" " in name.strip():
-            current = None  # not a header line; ignore it
-            continue
-        current = headers.setdefault(name.strip().lower().decode("ascii", "replace"), [])
-        current.append(value.strip())
+    for name, value in _HEADER_LINE.findall(_UNFOLD.sub(b" ", block)):
+        headers.setdefault(name.lower().decode("ascii"), []).append(value)
     return headers
 
 
@@ -138,27 +129,29 @@ def canonical_address(address: str) -> str | None:
 
 def addresses(values: list[bytes]) -> list[tuple[str, str]]:
     """(display name, canonical address) for each address in these header values."""
+    if not values:
+        return []
+    if len(values) == 1:
+        return list(_addresses(values[0]))
+    return [found for value in values for found in _addresses(value)]
+
+
+@lru_cache(maxsize=65536)  # a mailbox names the same people over and over
+def _addresses(value: bytes) -> tuple[tuple[str, str], ...]:
     words: list[str] = []
 
     def hide(match: re.Match) -> str:  # an encoded word is one atom, even with a comma inside
         words.append(match.group(0))
         return f"kithencodedword{len(words) - 1}x"
 
-    texts = [_ENCODED_WORD.sub(hide, header_text(v)) for v in values]
     out = []
-    for name, address in email.utils.getaddresses(texts):
+    for name, address in email.utils.getaddresses([_ENCODED_WORD.sub(hide, header_text(value))]):
         canonical = canonical_address(address)
         if canonical:
             if words:
                 name = re.sub(r"kithencodedword(\d+)x", lambda m: words[int(m.group(1))], name)
             out.append((" ".join(decode_words(name).split()).strip('"\' '), canonical))
-    return out
-
-
-def _utc(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return tuple(out)
 
 
 def parse_date(value: str | None, postmark: bytes = b"") -> str | None:
@@ -167,15 +160,16 @@ def parse_date(value: str | None, postmark: bytes = b"") -> str | None:
         if not text:
             continue
         try:
-            moment = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError, OverflowError):
+            parts = email.utils.parsedate_tz(text)
+            if parts is None or not 1 <= parts[0] <= 9999:
+                continue
+            stamp = calendar.timegm(parts[:6] + (0, 0, 0)) - (parts[9] or 0)
+            moment = time.gmtime(stamp)
+        except (TypeError, ValueError, IndexError, OverflowError, OSError):
             continue
-        if moment is None:
+        if not 1 <= moment.tm_year <= 9999:
             continue
-        try:
-            return _utc(moment)
-        except (OverflowError, ValueError):
-            continue
+        return "%04d-%02d-%02dT%02d:%02d:%02dZ" % moment[:6]
     return None
 
 
@@ -214,6 +208,7 @@ class Envelope:
     thread: str
     labels: set[str] = field(default_factory=set)
     bulk: str | None = None  # why this is bulk or automated mail, when it is
+    headers: dict[str, list[bytes]] = field(default_factory=dict, repr=False)  # for the snippet's MIME walk
 
     @property
     def recipients(self) -> list[tuple[str, str]]:
@@ -267,7 +262,7 @@ def parse_envelope(raw: RawMessage) -> Envelope:
     return Envelope(sender=sender, to=addresses(headers.get("to", [])), cc=addresses(headers.get("cc", [])),
                     bcc=addresses(headers.get("bcc", [])), delivered_to=delivered, date=date,
                     subject=subject[:SUBJECT_CHARS], message_id=message_id, thread=thread, labels=labels,
-                    bulk=bulk_reason(headers, sender))
+                    bulk=bulk_reason(headers, sender), headers=headers)
 
 
 # --- the snippet -----------------------------------------------------------------------------
@@ -277,39 +272,80 @@ _QUOTE_HEADER = re.compile(r"^(?:On .{0,200}wrote:|Am .{0,200}schrieb .{0,100}:|
                            r"|From: .+|Sent from my .+)$", re.I)
 
 
-def _text_of(part) -> str:
-    payload = part.get_payload(decode=True)
-    if not isinstance(payload, bytes):
-        return ""
-    text = decode_bytes(payload, part.get_content_charset())
-    if part.get_content_type() == "text/html":
-        soup = BeautifulSoup(text, "html.parser")
-        for tag in soup(["style", "script", "head", "title"]):
-            tag.decompose()
-        for quote in soup.find_all("blockquote"):
-            quote.decompose()
-        text = soup.get_text("\n")
-    return text
+_PARAM = re.compile(r';\s*([A-Za-z0-9][A-Za-z0-9_.*\-]*)\s*=\s*("(?:[^"\\]|\\.)*"|[^;\s]*)')
+MAX_PARTS = 50
 
 
-def body_text(raw: RawMessage) -> str:
+def content_type(value: str | None) -> tuple[str, dict[str, str]]:
+    """'text/plain; charset="utf-8"' → ('text/plain', {'charset': 'utf-8'}); no value means text/plain."""
+    if not value:
+        return "text/plain", {}
+    kind = value.split(";", 1)[0].strip().lower() or "text/plain"
+    params = {m.group(1).lower(): m.group(2).strip('"') for m in _PARAM.finditer(value)}
+    return (kind if "/" in kind else "text/plain"), params
+
+
+def _decode_body(data: bytes, encoding: str) -> bytes:
+    encoding = encoding.strip().lower()
+    try:
+        if encoding == "base64":
+            return binascii.a2b_base64(data)
+        if encoding == "quoted-printable":
+            return binascii.a2b_qp(data)
+    except (binascii.Error, ValueError):
+        return b""
+    return data
+
+
+def _text_parts(headers: dict[str, list[bytes]], body: bytes, depth: int = 0):
+    """(subtype, text) for each inline text part, walking multiparts by their boundaries.
+
+    A small walker rather than `email`'s parser: only the kept start of the body is here, it may
+    end mid-part, and this runs for every message that becomes an interaction."""
+    kind, params = content_type(_first(headers, "content-type"))
+    disposition = (_first(headers, "content-disposition") or "").strip().lower()
+    if kind.startswith("multipart/"):
+        boundary = params.get("boundary")
+        if not boundary or depth > 5:
+            return
+        delimiter = b"--" + boundary.encode("ascii", "replace")
+        chunks = body.split(delimiter)[1:MAX_PARTS + 1]  # what precedes the first boundary is a preamble
+        for chunk in chunks:
+            if chunk.startswith(b"--"):
+                break  # the closing delimiter
+            chunk = chunk.split(b"\n", 1)[1] if b"\n" in chunk else b""
+            found = _BLANK_LINE_TEXT.search(chunk)
+            part_headers = parse_header_block(chunk[:found.start() + 1]) if found else {}
+            part_body = chunk[found.end():] if found else chunk
+            if not found and chunk.strip():
+                part_headers, part_body = parse_header_block(chunk), b""
+            yield from _text_parts(part_headers, part_body, depth + 1)
+        return
+    if not kind.startswith("text/") or disposition.startswith("attachment") or "filename" in disposition:
+        return
+    data = _decode_body(body, _first(headers, "content-transfer-encoding") or "")
+    yield kind.split("/", 1)[1], decode_bytes(data, params.get("charset"))
+
+
+_BLANK_LINE_TEXT = re.compile(rb"\r?\n\r?\n")
+
+
+def _html_text(html: str) -> str:
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["style", "script", "head", "title", "blockquote"]):
+        tag.decompose()
+    return soup.get_text("\n")
+
+
+def body_text(raw: RawMessage, headers: dict[str, list[bytes]] | None = None) -> str:
     """The first text part of the kept bytes: text/plain preferred, else text/html as text."""
-    message = message_from_bytes(raw.header + b"\n" + raw.body, policy=policy.compat32)
-    plain = html = None
-    for part in message.walk():
-        if part.is_multipart():
-            continue
-        if part.get_content_maintype() != "text" or part.get_filename():
-            continue
-        if (part.get("Content-Disposition") or "").strip().lower().startswith("attachment"):
-            continue
-        kind = part.get_content_subtype()
-        if kind == "plain" and plain is None:
-            plain = part
-        elif kind == "html" and html is None:
-            html = part
-    chosen = plain if plain is not None else html
-    return _text_of(chosen) if chosen is not None else ""
+    html = None
+    for subtype, text in _text_parts(headers if headers is not None else parse_header_block(raw.header), raw.body):
+        if subtype == "plain":
+            return text
+        if subtype == "html" and html is None:
+            html = text
+    return _html_text(html) if html is not None else ""
 
 
 def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -329,5 +365,5 @@ def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
     return cut.rstrip(" ,.;:") + "…"
 
 
-def message_snippet(raw: RawMessage) -> str:
-    return snippet(body_text(raw))
+def message_snippet(raw: RawMessage, headers: dict[str, list[bytes]] | None = None) -> str:
+    return snippet(body_text(raw, headers))
