@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`make bench`: every Kith benchmark in one table, each figure beside a reference measured in the same run.
 
-    .venv/bin/python scripts/bench.py [--only ingest,popup,import,datasette] [--runs N] [--out bench-results.md]
+    .venv/bin/python scripts/bench.py [--only ingest,popup,import,mbox,datasette] [--runs N] [--out bench-results.md]
 
 Rows (figure | value | reference | ratio | target):
 
@@ -12,6 +12,8 @@ Rows (figure | value | reference | ratio | target):
   process, and of its whole tree with the extraction workers) vs its RSS at idle.
 * popup: `scripts/bench_popup.run()` (Save click in the extension popup → row committed, headless Chromium).
 * import: `scripts/bench_import.run()` (30k LinkedIn connections vs a bare sqlite3 executemany).
+* mbox: `scripts/bench_mbox.run()` (`kith import mbox` of a generated 100k-message mailbox vs `mailbox.mbox`
+  iterating the same file and parsing headers; peak RSS of both processes).
 * datasette: `scripts/bench_datasette.run(db)` on a 100k-contact / 1M-message / 300k-note demo database,
   generated once by `companion.demo` into `bench-data/` (git-ignored) and reused while the generator and
   schema are unchanged.
@@ -292,6 +294,20 @@ def bench_import() -> list[dict]:
     return from_sub_bench(bench_import.run(), {"*": "30k in < 3 s"})
 
 
+def bench_mbox() -> list[dict]:
+    import bench_mbox
+    r = bench_mbox.run()
+    mb, n = r["bytes"] / 1e6, r["messages"]
+    return [row(f"import mbox {n // 1000}k messages ({mb:,.0f} MB)", r["kith_s"] * 1000, r["reference_s"] * 1000,
+                target="reported",
+                note=f"`kith import mbox` ({mb / r['kith_s']:.0f} MB/s, {n / r['kith_s']:,.0f} messages/s: headers, "
+                     f"filters, snippets, {sum(r['added'].values()):,} interactions written) vs `mailbox.mbox` merely "
+                     f"iterating the same file and parsing headers ({mb / r['reference_s']:.0f} MB/s), two processes"),
+            row(f"import mbox {n // 1000}k messages: peak RSS", r["kith_rss_mb"], r["reference_rss_mb"], unit="MB",
+                target=f"< {bench_mbox.RSS_TARGET_MB} MB",
+                note="ru_maxrss of the `kith import mbox` process (wait4); reference: the mailbox process's")]
+
+
 def bench_datasette(log=print) -> list[dict]:
     import bench_datasette
     path, generated = demo_db(**DATASETTE_SIZE, log=log)
@@ -309,6 +325,7 @@ SECTIONS = {
     "ingest": lambda args: bench_ingest(args.runs),
     "popup": lambda args: bench_popup(),
     "import": lambda args: bench_import(),
+    "mbox": lambda args: bench_mbox(),
     "datasette": lambda args: bench_datasette(),
 }
 
