@@ -150,6 +150,61 @@ ORDER BY overdue_ratio DESC, top.days_since DESC, c.id
 """
 
 
+# The same ranking as an index read (migration 0007): within one cadence, the most overdue are
+# those whose last interaction (else creation) is oldest, so each cadence -- every distinct
+# `reconnect_days` (the contact's own, else its tags'), and each circle's default for the rest --
+# contributes its `limit + 1` oldest from an index on that date; the union of those few rows is
+# ranked exactly as RECONNECT_SQL ranks everyone. `RECONNECT_SQL` stays for a database that has
+# not been migrated yet (a read-only copy of an older file).
+_SINCE = "julianday(coalesce(last_interaction_at, created_at))"
+_BRANCH = f"""SELECT * FROM (SELECT id, {{cadence}} AS cadence, {_SINCE} AS since FROM contacts
+  WHERE is_me = 0 AND {{group}} AND {_SINCE} < julianday(:now) - {{cadence}} + 1e-6
+    AND julianday(:now) - {_SINCE} > {{cadence}} AND (snoozed_until IS NULL OR snoozed_until <= :now)
+  ORDER BY {_SINCE}, id LIMIT :limit + 1)"""
+RECONNECT_INDEX_SQL = """
+WITH picked AS ({branches}),
+due AS (
+  SELECT id, cadence, julianday(:now) - since AS days_since FROM picked
+),
+top AS (
+  SELECT * FROM due WHERE days_since > cadence
+  ORDER BY days_since / cadence DESC, days_since DESC, id LIMIT :limit + 1
+)
+SELECT c.id, c.name, c.avatar_url, c.headline, c.company, c.circle, c.last_interaction_at,
+       c.created_at, top.days_since, top.cadence, CAST(top.days_since AS INTEGER) AS days,
+       top.days_since / top.cadence AS overdue_ratio,
+       CASE WHEN c.keep_in_touch_days IS NOT NULL THEN 'contact'
+            WHEN c.reconnect_days IS NOT NULL THEN 'tag' ELSE 'circle' END AS cadence_source
+FROM top JOIN contacts c ON c.id = top.id
+ORDER BY overdue_ratio DESC, top.days_since DESC, c.id
+"""
+# Each distinct cadence in one index seek, not a scan of the index.
+_CADENCES_SQL = """
+WITH RECURSIVE d(days) AS (
+  SELECT min(reconnect_days) FROM contacts WHERE is_me = 0 AND reconnect_days IS NOT NULL
+  UNION ALL
+  SELECT (SELECT min(reconnect_days) FROM contacts WHERE is_me = 0 AND reconnect_days > d.days)
+  FROM d WHERE d.days IS NOT NULL
+)
+SELECT days FROM d WHERE days IS NOT NULL
+"""
+
+
+def reconnect_index_sql(conn: sqlite3.Connection, params: dict) -> str | None:
+    """The index-read form of the queue for this database, or None before migration 0007."""
+    try:
+        cadences = [r[0] for r in conn.execute(_CADENCES_SQL)]
+    except sqlite3.OperationalError:  # no reconnect_days column yet
+        return None
+    branches = [_BRANCH.format(cadence=int(days), group=f"reconnect_days = {int(days)}")
+                for days in cadences if int(days) > 0]
+    branches += [_BRANCH.format(cadence=f":{circle}", group=f"reconnect_days IS NULL AND circle = '{circle}'")
+                 for circle in DEFAULT_CADENCE if params.get(circle)]
+    if not branches:
+        branches = ["SELECT NULL AS id, NULL AS cadence, NULL AS since WHERE 0"]
+    return RECONNECT_INDEX_SQL.format(branches="\n  UNION ALL ".join(branches))
+
+
 def cadence_defaults(values: dict, base=None) -> dict[str, int | None]:
     """Circle defaults (`base`: the plugin config's, else DEFAULT_CADENCE), overridable
     with settings keys `cadence.<circle>`."""
@@ -187,7 +242,8 @@ def reconnect_queue(conn: sqlite3.Connection, now: str, limit=None, *,
     capacity = int_setting(values, "reconnect.weekly_capacity", capacity)
     limit = clamp_limit(limit, capacity)
     params = {**cadence_defaults(values, cadence), "now": now, "limit": limit}
-    people = rows(conn, RECONNECT_SQL, params)
+    sql = reconnect_index_sql(conn, params)
+    people = rows(conn, RECONNECT_SQL if sql is None else sql, params)
     more = len(people) > limit
     del people[limit:]
     for person in people:
