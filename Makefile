@@ -1,6 +1,6 @@
 # Kith: two commands on a fresh machine.
 #   make run   set up .venv, install, start the companion + Datasette on the default database
-#   make test  set up .venv with test dependencies (and Chromium when missing), run every test;
+#   make test  set up .venv with test dependencies (and Chromium, Firefox ESR when missing), run every test;
 #              it fails when the browser tests cannot run (KITH_SKIP_BROWSER=1 skips them, loudly)
 #   make screenshots  refresh docs/screenshots/ from the browser tests (make test never writes there)
 VENV    ?= .venv
@@ -9,16 +9,17 @@ KITH    := $(VENV)/bin/kith
 DEPS    := $(VENV)/.deps-installed
 NODE_DEPS := extension/node_modules/.deps-installed
 
-.PHONY: run test test-python test-datasette1 test-extension lint bench stress demo chromium venv clean screenshots
+.PHONY: run test test-python test-datasette1 test-extension test-firefox lint bench stress demo chromium firefox venv clean screenshots
 
 run: $(DEPS)
 	$(KITH) serve
 
-test: $(DEPS) chromium $(NODE_DEPS)
+test: $(DEPS) chromium firefox $(NODE_DEPS)
 	$(MAKE) lint
 	$(MAKE) test-extension
 	$(MAKE) test-python
 	$(MAKE) test-datasette1
+	$(MAKE) test-firefox
 	$(SKIP_BROWSER_WARNING)
 
 # -rs lists every skipped test with its reason.
@@ -49,15 +50,21 @@ lint: $(DEPS)
 test-extension: $(NODE_DEPS)
 	cd extension && npm test && npm run lint
 
-bench: $(DEPS) chromium $(NODE_DEPS)
+# The extension's browser scenarios again in Firefox ESR (extension/test-firefox/: puppeteer-core over
+# WebDriver BiDi), against a real `kith serve` from this virtualenv.
+test-firefox: $(DEPS) firefox $(NODE_DEPS)
+	cd extension && KITH_PYTHON="$(abspath $(PY))" npm run test-firefox
+
+bench: $(DEPS) chromium firefox $(NODE_DEPS)
 	$(PY) scripts/bench.py
 
 stress: $(DEPS)
 	KITH_STRESS=1 $(PY) -m pytest -q -p no:cacheprovider -rs tests/stress
 
 # The browser tests write screenshots to $$KITH_SCREENSHOTS_DIR (default: the git-ignored build/screenshots/).
-screenshots: $(DEPS) chromium
+screenshots: $(DEPS) chromium firefox $(NODE_DEPS)
 	KITH_SCREENSHOTS_DIR="$(CURDIR)/docs/screenshots" $(PY) -m pytest -q -p no:cacheprovider -rs tests/browser
+	cd extension && KITH_SCREENSHOTS_DIR="$(CURDIR)/docs/screenshots" KITH_PYTHON="$(abspath $(PY))" npm run test-firefox
 
 # The demo database sits next to (never inside) the real one; it is generated once.
 demo: $(DEPS)
@@ -87,6 +94,10 @@ $(NODE_DEPS): extension/package.json extension/package-lock.json
 # saying how to fix it, when that is not possible. KITH_SKIP_BROWSER=1 is the explicit opt-out.
 chromium:
 	@sh scripts/install_chromium.sh
+
+# Debian's firefox-esr, the same way (scripts/install_firefox.sh).
+firefox:
+	@sh scripts/install_firefox.sh
 
 SKIP_BROWSER_WARNING = @if [ -n "$(KITH_SKIP_BROWSER)" ] && [ "$(KITH_SKIP_BROWSER)" != "0" ]; then \
 	printf '\n%s\n%s\n\n' "!!! KITH_SKIP_BROWSER is set: the browser tests were NOT run." \
