@@ -9,8 +9,11 @@ the end of the message (messages) or in the summary (invitations).
   "connected" interaction on the Connected On date.
 * messages.csv → messages on the other participant's contact, found by profile
   URL (people messaged but not connected become contacts too) or, without a
-  URL, by a unique exact name; direction comes from which participant is the
-  user. LinkedIn gives messages no id, so `external_id` is a hash of the
+  URL, by a unique exact name (this export's connections first: `join_by_name`
+  gives a URL-less connection the key its namesake sender carries); direction
+  comes from which participant is the user; the user's note-to-self thread is
+  filed under nobody. Bodies become plain text (`bodies.message_text`: the
+  2022–2023 exports' HTML) and a thread's subject is said once. LinkedIn gives messages no id, so `external_id` is a hash of the
   conversation, date, sender and text: re-importing the same export (or a
   newer one that overlaps) adds nothing twice.
 * Invitations.csv → "invitation" interactions with people who are contacts.
@@ -24,13 +27,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from sqlite_utils import Database
 
 from ..identity import canonical_identity
 from ..timeutil import now_iso
-from .dates import parse_datetime
+from .bodies import message_text, subject_once
+from .dates import day_first, parse_datetime
 from .files import CsvTable, norm, read_csv, read_member, read_text
 from .bulk import gc_paused
 from .people import Person, import_transaction, lookup_identities, save_people
@@ -44,6 +48,10 @@ CONNECTION_COLUMNS = {"firstname", "lastname", "url", "emailaddress", "email", "
 MESSAGE_COLUMNS = {"conversationid", "conversationtitle", "from", "senderprofileurl", "to",
                    "recipientprofileurls", "date", "subject", "content", "folder", "ismessagedraft",
                    "direction"}
+# A message's external id hashes its body as earlier versions built it (unknown columns appended),
+# so re-importing an export read by an earlier version adds nothing twice.
+LEGACY_MESSAGE_COLUMNS = frozenset(MESSAGE_COLUMNS)
+MESSAGE_COLUMNS |= {"isconversationdraft"}  # the current export's draft flag, not text of the message
 INVITATION_COLUMNS = {"from", "to", "sentat", "message", "direction", "inviterprofileurl",
                       "inviteeprofileurl"}
 DIRECTIONS = {"incoming": "in", "outgoing": "out"}  # older exports say which way each row went
@@ -117,7 +125,44 @@ def load_export(path: Path) -> Export:
     export = Export()
     with gc_paused():
         _parse_files(export, read_files(path))
+        join_by_name(export)
     return export
+
+
+def join_by_name(export: Export) -> int:
+    """Inside one export, a message or invitation partner named like exactly one connection is
+    that connection. Exports of 2022–2023 have no URL in Connections.csv (and none for recipients
+    or invitations) while messages.csv gives senders' URLs: the connection takes the sender's
+    LinkedIn key, and name-only partners take the connection's, so one person stays one contact.
+    Returns how many connections learned a key this way."""
+    by_name: dict[str, Person | None] = {}
+    for person in export.connections:
+        name = _name_key(person.fields.get("name") or "")
+        if name:
+            by_name[name] = None if name in by_name else person  # None: two connections share it
+    if not by_name:
+        return 0
+    participants = [p for m in export.messages for p in (m["sender"], *m["recipients"])]
+    participants += [p for inv in export.invitations for p in (inv["from"], inv["to"])]
+
+    def linkedin_of(person: Person) -> dict | None:
+        return next((i for i in person.identities if i["kind"] == "linkedin"), None)
+
+    seen_keys: dict[str, set] = {}
+    for p in participants:
+        if p["key"]:
+            seen_keys.setdefault(_name_key(p["name"]), set()).add(p["key"]["value"])
+    learned = 0
+    for p in participants:
+        person = by_name.get(_name_key(p["name"])) if p["key"] else None
+        if person is not None and linkedin_of(person) is None and len(seen_keys[_name_key(p["name"])]) == 1:
+            person.identities.insert(0, dict(p["key"]))
+            learned += 1
+    for p in participants:
+        person = by_name.get(_name_key(p["name"])) if not p["key"] else None
+        if person is not None and linkedin_of(person) is not None:
+            p["key"] = dict(linkedin_of(person))
+    return learned
 
 
 def _parse_files(export: Export, files: list[tuple[str, str, str | None]]) -> None:
@@ -194,6 +239,8 @@ def parse_connections(table: CsvTable, report: ImportReport) -> list[Person]:
             table.column("Email Address", "Email"), table.column("Company"), table.column("Position"),
             table.column("Connected On")))
     unknown = _unknown_columns(table, CONNECTION_COLUMNS)
+    # A spreadsheet may have re-saved the dates day first (14/02/2021): decided once for the column.
+    dayfirst = day_first(row[connected_i] for _, row in table.rows if connected_i < len(row))
     people = []
     for line, row in table.rows:
         cells = _padded(table, row)
@@ -215,9 +262,10 @@ def parse_connections(table: CsvTable, report: ImportReport) -> list[Person]:
             report.skip(table.path, line, "no name, profile URL or email")
             continue
         connected_raw = cells[connected_i]
-        connected = parse_datetime(connected_raw)
+        connected = parse_datetime(connected_raw, dayfirst)
         if connected_raw and not connected:
             extra.append(("Connected On (unreadable date)", connected_raw))
+            report.unreadable["dates"] += 1
         people.append(Person(
             table.path, line,
             {"name": name or None, "given_name": first or None, "family_name": last or None,
@@ -245,27 +293,33 @@ def _participant(name: str, url: str, cache: dict | None = None) -> dict:
 
 def parse_messages(table: CsvTable, report: ImportReport) -> list[dict]:
     missing = len(table.header)
-    (conv_i, from_i, sender_url_i, to_i, urls_i, date_i, subject_i, content_i, draft_i, direction_i) = (
+    (conv_i, from_i, sender_url_i, to_i, urls_i, date_i, subject_i, content_i, draft_i, conv_draft_i,
+     direction_i) = (
         missing if i is None else i for i in (table.column(name) for name in (
             "CONVERSATION ID", "FROM", "SENDER PROFILE URL", "TO", "RECIPIENT PROFILE URLS", "DATE", "SUBJECT",
-            "CONTENT", "IS MESSAGE DRAFT", "DIRECTION")))
+            "CONTENT", "IS MESSAGE DRAFT", "IS CONVERSATION DRAFT", "DIRECTION")))
     unknown = _unknown_columns(table, MESSAGE_COLUMNS)
+    legacy_unknown = _unknown_columns(table, LEGACY_MESSAGE_COLUMNS)
     people: dict = {}
     messages = []
     for line, row in table.rows:
         cells = _padded(table, row)
-        if cells[draft_i] and cells[draft_i].lower() in ("yes", "true", "1"):
+        if any(cells[i] and cells[i].lower() in ("yes", "true", "1") for i in (draft_i, conv_draft_i)):
             report.skip(table.path, line, "a draft, never sent")
             continue
         subject, content = cells[subject_i], cells[content_i]
-        body = f"{subject}\n\n{content}" if subject and content and subject != content else content or subject
-        if not body:
+        legacy = f"{subject}\n\n{content}" if subject and content and subject != content else content or subject
+        subject, body = message_text(subject), message_text(content)
+        if not body and not subject:
             report.skip(table.path, line, "an empty message")
             continue
-        if unknown or len(row) > missing:
+        if unknown or legacy_unknown or len(row) > missing:
             extra = _unknown(table, row, unknown)
             if extra:
-                body += "\n\n" + "\n".join(f"[{k}: {v}]" for k, v in extra)
+                body += ("\n\n" if body else "") + "\n".join(f"[{k}: {v}]" for k, v in extra)
+            extra = _unknown(table, row, legacy_unknown)
+            if extra:
+                legacy += "\n\n" + "\n".join(f"[{k}: {v}]" for k, v in extra)
         date_raw = cells[date_i]
         sent_at = parse_datetime(date_raw)
         if not sent_at:
@@ -278,19 +332,22 @@ def parse_messages(table: CsvTable, report: ImportReport) -> list[dict]:
             if len(names) != len(urls):
                 names = [""] * len(urls)
             recipients = [_participant(n, u, people) for n, u in zip(names, urls)]
+        elif not urls and "," in to:  # older exports name the recipients only
+            recipients = [_participant(n, "", people) for n in to.split(",") if n.strip()]
         else:
             recipients = [_participant(to, urls, people)] if to or urls else []
         conversation = cells[conv_i]
         sender = _participant(cells[from_i], cells[sender_url_i], people)
         who = sender["key"]["value"] if sender["key"] else sender["name"]
-        digest = hashlib.sha1("\x1f".join([conversation, date_raw, who, body]).encode()).hexdigest()[:20]
+        digest = hashlib.sha1("\x1f".join([conversation, date_raw, who, legacy]).encode()).hexdigest()[:20]
         messages.append({
             "file": table.path, "line": line, "conversation": conversation or None,
-            "sender": sender, "recipients": recipients, "sent_at": sent_at, "body": body,
+            "sender": sender, "recipients": recipients, "sent_at": sent_at, "body": body, "subject": subject,
             "direction": DIRECTIONS.get(cells[direction_i].lower()),
             "external_id": f"linkedin-export:{digest}",
             "thread_url": f"https://www.linkedin.com/messaging/thread/{conversation}/" if conversation else None,
         })
+    subject_once(messages)
     return messages
 
 
@@ -409,17 +466,25 @@ def _conversations(export: Export) -> dict[str, set]:
 class _Directory:
     """Contacts by LinkedIn key (resolved through `save_people`) and by unique exact name."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, here: Iterable[tuple[str, int]] = ()):
         self.by_name: dict[str, int | None] = {}
         for cid, name in db.execute("SELECT id, name FROM contacts WHERE is_me = 0"):
             key = _name_key(name)
             self.by_name[key] = None if key in self.by_name else cid  # None: ambiguous
+        # This export's own connections by name come first: a namesake elsewhere in Kith is not them.
+        self.here: dict[str, int | None] = {}
+        for name, cid in here:
+            key = _name_key(name)
+            self.here[key] = None if self.here.get(key, cid) != cid else cid
         self.by_key: dict[str, int] = {}
 
     def find(self, participant: dict) -> int | None:
         if participant["key"]:
             return self.by_key.get(participant["key"]["value"])
-        return self.by_name.get(_name_key(participant["name"]))
+        name = _name_key(participant["name"])
+        if name in self.here:
+            return self.here[name]
+        return self.by_name.get(name)
 
 
 def save_export(db: Database, export: Export, me: Me, *, now: str | None = None,
@@ -432,7 +497,7 @@ def save_export(db: Database, export: Export, me: Me, *, now: str | None = None,
 def _save_export(db: Database, export: Export, me: Me, *, now: str,
                  progress: Callable[[int], None] | None) -> ImportReport:
     report = export.report
-    save_batch(db, export.connections, source=SOURCE, report=report, now=now, progress=progress)
+    connection_ids = save_batch(db, export.connections, source=SOURCE, report=report, now=now, progress=progress)
     messages = _plan_messages(export, me, report)
     people = {}
     for m in messages:
@@ -443,18 +508,22 @@ def _save_export(db: Database, export: Export, me: Me, *, now: str,
     invitations = [(inv, inv["from"] if _incoming(inv, me) else inv["to"]) for inv in export.invitations]
     senders = list(people.values())
     ids = save_people(db, senders, source=SOURCE + "-messages", report=report, now=now, count=False)
-    directory = _Directory(db)
+    directory = _Directory(db, ((p.fields.get("name") or "", cid)
+                                for p, cid in zip(export.connections, connection_ids)))
     directory.by_key.update((p.identities[0]["value"], cid) for p, cid in zip(senders, ids))
     directory.by_key.update((value, cid) for (_, value), cid in lookup_identities(
         db, [("linkedin", other["key"]["value"]) for _, other in invitations if other["key"]]).items())
-    rows, unattached = [], 0
+    rows, unattached, to_self = [], 0, 0
     for m in messages:
         cid = directory.find(m["counterparty"]) if m["counterparty"] else None
-        unattached += cid is None
+        unattached += cid is None and m["counterparty"] is not None
+        to_self += m.get("to_self", False)
         rows.append({"contact_id": cid, "direction": m["direction"], "sender": m["sender"]["name"] or None,
                      "sent_at": m["sent_at"], "body": m["body"], "channel": "linkedin",
                      "thread_url": m["thread_url"], "external_id": m["external_id"]})
     save_messages(db, rows, report)
+    if to_self:
+        report.warnings.append(f"{to_self} messages in a note to yourself were kept without a contact")
     if unattached:
         report.warnings.append(f"{unattached} messages with someone who has no profile URL and no unique name"
                                " match were stored without a contact")
@@ -485,6 +554,26 @@ def _incoming(inv: dict, me: Me) -> bool:
     return not me.matches(inv["from"])
 
 
+def _member_id_url(key: dict | None) -> bool:
+    """A /in/ACoAA… URL names the member by internal id, not by their public slug."""
+    return bool(key) and key["value"].startswith("https://www.linkedin.com/in/acoa")
+
+
+def _to_self(m: dict) -> bool:
+    """A message whose every recipient is its sender: the same key, or the same name where the keys
+    cannot be compared (one missing, or given as a member-id URL)."""
+    sender = m["sender"]
+    if not m["recipients"]:
+        return False
+    for r in m["recipients"]:
+        if sender["key"] and r["key"] and not (_member_id_url(sender["key"]) or _member_id_url(r["key"])):
+            if sender["key"]["value"] != r["key"]["value"]:
+                return False
+        elif not (sender["name"] and _name_key(sender["name"]) == _name_key(r["name"])):
+            return False
+    return True
+
+
 def _plan_messages(export: Export, me: Me, report: ImportReport) -> list[dict]:
     """Decide each message's direction and the contact it belongs to (one copy per
     recipient for the user's own messages to a group)."""
@@ -496,6 +585,9 @@ def _plan_messages(export: Export, me: Me, report: ImportReport) -> list[dict]:
         report.warnings.append(f"messages: you were recognised from {me.how}")
     planned = []
     for m in export.messages:
+        if _to_self(m):  # the owner's note-to-self thread: nobody else to file it under
+            planned.append({**m, "direction": "out", "counterparty": None, "to_self": True})
+            continue
         outgoing = m["direction"] == "out" if m["direction"] else me.matches(m["sender"])
         if not outgoing:
             planned.append({**m, "direction": "in", "counterparty": m["sender"]})

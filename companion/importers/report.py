@@ -45,6 +45,8 @@ class ImportReport:
     added: Counter = field(default_factory=Counter)
     present: Counter = field(default_factory=Counter)  # found already stored, not added again
     warnings: list[str] = field(default_factory=list)
+    # Values read but not understood (a date, a phone number), by kind; each is kept as text in a note.
+    unreadable: Counter = field(default_factory=Counter)
     # Contact ids behind the counts; `finish()` turns them into created/updated/unchanged.
     created_ids: set = field(default_factory=set, repr=False)
     seen_ids: set = field(default_factory=set, repr=False)
@@ -72,6 +74,7 @@ class ImportReport:
                              for s in self.skipped],
             "added": dict(sorted(self.added.items())),
             "already_present": dict(sorted(self.present.items())), "warnings": self.warnings,
+            "unreadable": dict(sorted((k, n) for k, n in self.unreadable.items() if n)),
         }
 
     def summary(self) -> str:
@@ -83,6 +86,10 @@ class ImportReport:
             lines.append("  added: " + ", ".join(f"{n} {k}" for k, n in sorted(self.added.items()) if n))
         if any(self.present.values()):
             lines.append("  already present: " + ", ".join(f"{n} {k}" for k, n in sorted(self.present.items()) if n))
+        if any(self.unreadable.values()):
+            lines.append("  could not read: " + ", ".join(
+                f"{n} {kind[:-1] if n == 1 and kind.endswith('s') else kind}"
+                for kind, n in sorted(self.unreadable.items()) if n) + " (kept as text in the contact's notes)")
         lines += [f"  warning: {w}" for w in self.warnings]
         for s in self.skipped:
             where = f"{s.file}, line {s.line}" if s.line else s.file

@@ -1,0 +1,96 @@
+"""Files nobody on the project wrote, in the shapes they really come in (issue 15): LinkedIn exports of
+other years and re-saved by spreadsheets, vCards from phones and mail clients, Thunderbird/Outlook CSVs.
+
+Every fixture under tests/fixtures/imports/fidelity/ is hand-made from the formats' public
+documentation, with invented people; every expected value here is written by hand.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_importers import contact_by_identity, dump, import_json, kith, q
+
+FIDELITY = Path(__file__).parent / "fixtures" / "imports" / "fidelity"
+SAM = "https://www.linkedin.com/in/sam-rivera"
+
+
+def names(db_path: Path) -> list[str]:
+    return [r[0] for r in q(db_path, "SELECT name FROM contacts ORDER BY name")]
+
+
+def reimport_changes_nothing(db_path: Path, *args) -> dict:
+    before = dump(db_path)
+    report = import_json(*args)
+    assert dump(db_path) == before
+    assert (report["created"], report["updated"]) == (0, 0)
+    return report
+
+
+# --- LinkedIn exports ---------------------------------------------------------------------------
+
+def test_linkedin_2023_html_bodies_and_one_subject_per_thread(db_path):
+    """2022-2023 exports: HTML in bodies (`<p class="spinmail-…">`, `&rsquo;`), the thread's subject on
+    every row. The subject is said once, on the thread's first message; bodies are text."""
+    import_json("linkedin", "--db", db_path, FIDELITY / "linkedin_2023")
+    noor = contact_by_identity(db_path, "linkedin", "https://www.linkedin.com/in/noor-haddad-5c/")
+    bodies = [r[0] for r in q(db_path, "SELECT body FROM messages WHERE contact_id = ? ORDER BY sent_at",
+                              [noor["id"]])]
+    assert bodies == [
+        "Portfolio review\n\nHi Sam,\n\nCould you look at my portfolio? It\u2019s short & sweet.",
+        "Happy to \u2014 send it over.",
+        "Here it is: https://noor.example.com/work\nThanks!",
+    ]
+
+
+def test_linkedin_2023_joins_people_by_name_when_urls_are_missing(db_path):
+    """No URL column in Connections.csv, none for recipients or invitations: the connection, the message
+    partner and the inviter are one person, joined by name inside the export."""
+    report = import_json("linkedin", "--db", db_path, FIDELITY / "linkedin_2023")
+    assert names(db_path) == ["Aiko Mori", "Noor Haddad", "Tomasz Wrona"]
+    assert report["created"] == 3 and report["skipped"] == 0
+    assert q(db_path, "SELECT count(*) FROM messages WHERE contact_id IS NULL") == [(0,)]
+    noor = contact_by_identity(db_path, "linkedin", "https://www.linkedin.com/in/noor-haddad-5c/")
+    assert (noor["name"], noor["company"], noor["title"]) == ("Noor Haddad", "Cedar Labs", "Product Designer")
+    assert q(db_path, "SELECT kind, happened_at, summary FROM interactions WHERE contact_id = ? ORDER BY 2",
+             [noor["id"]]) == [
+        ("invitation", "2022-03-13T18:40:00Z", "LinkedIn invitation received: We met at the design meetup."),
+        ("connected", "2022-03-14T00:00:00Z", "Connected on LinkedIn")]
+    aiko = q(db_path, "SELECT id FROM contacts WHERE name = 'Aiko Mori'")[0][0]
+    assert q(db_path, "SELECT direction, body FROM messages WHERE contact_id = ?", [aiko]) == [
+        ("out", "Congrats on the new role!")]
+    assert q(db_path, "SELECT kind FROM interactions WHERE contact_id = ? ORDER BY happened_at", [aiko]) == [
+        ("invitation",), ("connected",)]
+    reimport_changes_nothing(db_path, "linkedin", "--db", db_path, FIDELITY / "linkedin_2023")
+
+
+def test_linkedin_2025_draft_column_and_note_to_self(db_path):
+    """The current export's `IS CONVERSATION DRAFT` column is not text of the message (it was appended to
+    every body as `[IS CONVERSATION DRAFT: No]`); a draft is skipped; the owner's note to self is no contact."""
+    report = import_json("linkedin", "--db", db_path, FIDELITY / "linkedin_2025", "--me-url", SAM)
+    assert names(db_path) == ["Kai Lindqvist"]
+    assert not q(db_path, "SELECT body FROM messages WHERE body LIKE '%DRAFT%'")
+    kai = contact_by_identity(db_path, "linkedin", "https://www.linkedin.com/in/kai-lindqvist/")
+    assert q(db_path, "SELECT direction, body FROM messages WHERE contact_id = ? ORDER BY sent_at", [kai["id"]]) == [
+        ("in", "Are you going to the Lisbon meetup?"), ("out", "Yes, see you there.")]
+    reasons = {(Path(s["file"]).name, s["line"]): s["reason"] for s in report["skipped_rows"]}
+    assert reasons == {("messages.csv", 4): "a draft, never sent"}
+    assert q(db_path, "SELECT contact_id, body FROM messages WHERE body LIKE 'Reminder%'") == [
+        (None, "Reminder to self: renew the domain")]
+    assert any("note to yourself" in w for w in report["warnings"])
+    reimport_changes_nothing(db_path, "linkedin", "--db", db_path, FIDELITY / "linkedin_2025", "--me-url", SAM)
+
+
+def test_linkedin_spreadsheet_dates_and_the_report_counts_the_rest(db_path):
+    """Re-saved by a spreadsheet: `29-Aug-22`, `14/02/2021`; what is still unreadable is counted."""
+    report = import_json("linkedin", "--db", db_path, FIDELITY / "linkedin_spreadsheet" / "Connections.csv")
+    connected = dict(q(db_path, "SELECT c.name, i.happened_at FROM interactions i JOIN contacts c"
+                                " ON c.id = i.contact_id WHERE i.kind = 'connected'"))
+    assert connected == {"Marta Quispe": "2022-08-29T00:00:00Z", "Idris Bello": "2023-01-03T00:00:00Z",
+                         "Lena Vogt": "2021-02-14T00:00:00Z"}
+    assert report["unreadable"] == {"dates": 1}
+    owen = contact_by_identity(db_path, "linkedin", "https://www.linkedin.com/in/owen-price/")
+    assert q(db_path, "SELECT body FROM notes WHERE contact_id = ?", [owen["id"]]) == [
+        ("From LinkedIn Connections.csv:\nConnected On (unreadable date): sometime in 2019",)]
+    text = kith("import", "linkedin", "--db", db_path, FIDELITY / "linkedin_spreadsheet" / "Connections.csv").output
+    assert "could not read: 1 date" in text
