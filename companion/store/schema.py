@@ -311,7 +311,7 @@ RECONNECT_INDEXES = {
     "idx_contacts_reconnect_cadence": f"contacts(reconnect_days, {RECONNECT_SINCE})"
                                       " WHERE is_me = 0 AND reconnect_days IS NOT NULL",
     "idx_contacts_reconnect_circle": f"contacts(circle, {RECONNECT_SINCE})"
-                                     " WHERE is_me = 0 AND reconnect_days IS NULL",
+                                     " WHERE is_me = 0 AND reconnect_days IS NULL AND circle IS NOT NULL",
 }
 
 
@@ -356,6 +356,33 @@ def _reconnect_index(db: Database) -> None:
     for name, target in RECONNECT_INDEXES.items():
         db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
     create_reconnect_triggers(db)
+
+
+# The daily loop (the Today page): dates a user cares about beyond a birthday (an anniversary, a
+# child's name day, a visa renewal), stored like `contacts.birthday` as 'YYYY-MM-DD' or '--MM-DD'
+# (no year); `yearly` ones come back every year. Indexes: upcoming dates by month and day (the
+# last five characters, the same for both forms), and the name picker's "name starts with",
+# newest contact first, read from the index alone.
+DATED_NOTES = """
+CREATE TABLE IF NOT EXISTS dated_notes (
+    id INTEGER PRIMARY KEY,
+    contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+    label TEXT NOT NULL,
+    date TEXT NOT NULL,
+    yearly INTEGER NOT NULL DEFAULT 1 CHECK (yearly IN (0, 1)),
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_dated_notes_contact ON dated_notes(contact_id);
+CREATE INDEX IF NOT EXISTS idx_dated_notes_day ON dated_notes(substr(date, -5));
+CREATE INDEX IF NOT EXISTS idx_contacts_birthday_day ON contacts(substr(birthday, -5)) WHERE birthday IS NOT NULL;
+CREATE INDEX IF NOT EXISTS idx_contacts_name_nocase_recent ON contacts(name COLLATE NOCASE, last_interaction_at);
+"""
+
+
+@migrations(name="0008_dated_notes_birthday_and_name_indexes")
+def _dated_notes(db: Database) -> None:
+    # IF NOT EXISTS throughout, so re-applying it (kith doctor's repair) is a no-op.
+    db.executescript(DATED_NOTES)
 
 
 def ensure_db_shape(db: Database) -> list[str]:
