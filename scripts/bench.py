@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`make bench`: every Kith benchmark in one table, each figure beside a reference measured in the same run.
 
-    .venv/bin/python scripts/bench.py [--only ingest,popup,import,mbox,datasette] [--runs N] [--out bench-results.md]
+    .venv/bin/python scripts/bench.py [--only ingest,popup,popup-firefox,import,mbox,datasette] [--runs N] [--out bench-results.md]
 
 Rows (figure | value | reference | ratio | target):
 
@@ -11,6 +11,7 @@ Rows (figure | value | reference | ratio | target):
   ingested vs ping p99 at idle (target < 20 ms); the companion's peak RSS (VmHWM of the `kith serve`
   process, and of its whole tree with the extraction workers) vs its RSS at idle.
 * popup: `scripts/bench_popup.run()` (Save click in the extension popup → row committed, headless Chromium).
+* popup-firefox: the same in headless Firefox ESR (`extension/test-firefox/bench.mjs`, puppeteer-core, same page).
 * import: `scripts/bench_import.run()` (30k LinkedIn connections vs a bare sqlite3 executemany).
 * mbox: `scripts/bench_mbox.run()` (`kith import mbox` of a generated 100k-message mailbox vs `mailbox.mbox`
   iterating the same file and parsing headers; peak RSS of both processes).
@@ -289,6 +290,15 @@ def bench_popup() -> list[dict]:
                                               "*": ""})
 
 
+def bench_popup_firefox() -> list[dict]:
+    out = subprocess.run(["node", "test-firefox/bench.mjs", "--json"], cwd=ROOT / "extension", capture_output=True,
+                         text=True, timeout=900, env={**os.environ, "KITH_PYTHON": sys.executable})
+    if out.returncode:
+        raise RuntimeError((out.stderr.strip().splitlines() or ["node test-firefox/bench.mjs failed"])[-1])
+    return from_sub_bench(json.loads(out.stdout), {"popup_save_to_commit_2mb_firefox": "reported (vs Chromium)",
+                                                   "*": ""})
+
+
 def bench_import() -> list[dict]:
     import bench_import
     return from_sub_bench(bench_import.run(), {"*": "30k in < 3 s"})
@@ -324,6 +334,7 @@ def bench_datasette(log=print) -> list[dict]:
 SECTIONS = {
     "ingest": lambda args: bench_ingest(args.runs),
     "popup": lambda args: bench_popup(),
+    "popup-firefox": lambda args: bench_popup_firefox(),
     "import": lambda args: bench_import(),
     "mbox": lambda args: bench_mbox(),
     "datasette": lambda args: bench_datasette(),
