@@ -15,7 +15,8 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from rapidfuzz import fuzz
 
-__all__ = ["canonical_identity", "identities_for_url", "name_similarity", "KINDS"]
+__all__ = ["canonical_identity", "identities_for_url", "name_similarity", "same_person_name", "KINDS",
+           "SHARED_KINDS"]
 
 KINDS = (
     "linkedin", "linkedin_urn", "github", "github_id", "x", "x_id",
@@ -277,7 +278,18 @@ def canonical_identity(url_or_handle: str, kind: str | None = None,
         return None
 
 
+# The shape nearly every LinkedIn profile URL has (exports, pages, links): answered without
+# urlsplit, with exactly the key the general path gives (a test compares the two). Anything
+# else -- other hosts, a query, a fragment, %-escapes, non-ASCII, /mwlite/ -- takes the general path.
+_LINKEDIN_FAST = re.compile(r"\s*https?://(?:www\.)?linkedin\.com/in/([A-Za-z0-9_-]{1,200})/?\s*", re.ASCII)
+
+
 def _canonical(text, kind, region):
+    if (kind is None or kind == "linkedin") and isinstance(text, str):
+        fast = _LINKEDIN_FAST.fullmatch(text)
+        if fast:
+            url = f"https://www.linkedin.com/in/{fast.group(1).lower()}/"
+            return _key("linkedin", url, url)
     if not isinstance(text, str):
         if isinstance(text, int) and kind in ("x_id", "github_id"):
             text = str(text)
@@ -363,6 +375,33 @@ def name_similarity(a: str | None, b: str | None) -> float:
     if not na or not nb:
         return 0.0
     return float(max(fuzz.token_sort_ratio(na, nb), fuzz.token_set_ratio(na, nb) * 0.95))
+
+
+# Keys several people may share: a family's email, an office's phone, a company's web page. A person
+# found by one of these is the key's owner only when their names agree (`same_person_name`).
+SHARED_KINDS = frozenset({"email", "phone", "url"})
+_NOT_A_NAME = re.compile(r"@|://|^www\.|^\+?[\d\s().\-]+$")
+
+
+def same_person_name(a: str | None, b: str | None) -> bool:
+    """Whether two names can be one person's: equal once accents, case and punctuation are gone,
+    or one's words all found in the other's ("Grace Hopper" / "Rear Admiral Grace Brewster Hopper"),
+    a single letter standing for a word ("J. Smith" / "John Smith"). A missing name, or an email,
+    URL or number standing in for one, agrees with anything."""
+    if not a or not b or _NOT_A_NAME.search(a.strip()) or _NOT_A_NAME.search(b.strip()):
+        return True
+    wa, wb = _name_norm(a).split(), _name_norm(b).split()
+    if not wa or not wb:
+        return True
+    short, long = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
+    pool = list(long)
+    for word in short:
+        match = next((w for w in pool if w == word or (len(word) == 1 and w.startswith(word))
+                      or (len(w) == 1 and word.startswith(w))), None)
+        if match is None:
+            return False
+        pool.remove(match)
+    return True
 
 
 def _name_norm(s: str) -> str:

@@ -94,3 +94,42 @@ def test_linkedin_spreadsheet_dates_and_the_report_counts_the_rest(db_path):
         ("From LinkedIn Connections.csv:\nConnected On (unreadable date): sometime in 2019",)]
     text = kith("import", "linkedin", "--db", db_path, FIDELITY / "linkedin_spreadsheet" / "Connections.csv").output
     assert "could not read: 1 date" in text
+
+
+# --- who is who in an address book --------------------------------------------------------------
+
+SHARED_NOTE = ("Shared with another contact (kept as two people; see merge suggestions):\n"
+               "Email: delgado.family@example.net\nPhone: +34912345678")
+
+
+def test_people_sharing_an_email_or_phone_stay_two_people(db_path):
+    """A family's email and home phone, an office's front-desk number: two differently named people who
+    share a key are two contacts and a merge suggestion, never one contact that loses a name."""
+    report = import_json("vcard", "--db", db_path, FIDELITY / "shared_identities.vcf")
+    assert report["created"] == 4
+    assert names(db_path) == ["Dr. Ines Okoro", "Front Desk", "Mateo Delgado", "Rosa Delgado"]
+    rosa = contact_by_identity(db_path, "email", "delgado.family@example.net")
+    assert (rosa["name"], rosa["title"]) == ("Rosa Delgado", "Architect")  # her second card is her
+    assert sorted(r[0] for r in q(db_path, "SELECT value FROM identities WHERE contact_id = ?", [rosa["id"]])) == [
+        "+34912345678", "delgado.family@example.net", "rosa@studio-delgado.example"]
+    mateo = q(db_path, "SELECT id FROM contacts WHERE name = 'Mateo Delgado'")[0][0]
+    assert q(db_path, "SELECT body FROM notes WHERE contact_id = ?", [mateo]) == [(SHARED_NOTE,)]
+    desk = contact_by_identity(db_path, "phone", "+442079460000")
+    ines = contact_by_identity(db_path, "email", "i.okoro@harbour-dental.example")
+    assert desk["name"] == "Front Desk" and ines["name"] == "Dr. Ines Okoro"
+    assert q(db_path, "SELECT contact_id, other_contact_id, reason FROM merge_suggestions ORDER BY 1") == [
+        (rosa["id"], mateo, "they share an identity"), (desk["id"], ines["id"], "they share an identity")]
+    assert any("2 people share an email, phone or URL" in w for w in report["warnings"])
+    # The README's promise: the same file again changes nothing, and renames nobody.
+    reimport_changes_nothing(db_path, "vcard", "--db", db_path, FIDELITY / "shared_identities.vcf")
+    assert names(db_path) == ["Dr. Ines Okoro", "Front Desk", "Mateo Delgado", "Rosa Delgado"]
+
+
+def test_a_second_card_of_the_same_person_renames_nobody(db_path, tmp_path):
+    """Two rows of one person (one email, a name written two ways) fold; a re-import keeps the first name."""
+    data = tmp_path / "twice.csv"
+    data.write_text("Name,E-mail Address,Company\nJohn Smith,js@example.org,Acme\nJ. Smith,js@example.org,\n",
+                    encoding="utf-8")
+    assert import_json("csv", "--db", db_path, data)["created"] == 1
+    reimport_changes_nothing(db_path, "csv", "--db", db_path, data)
+    assert names(db_path) == ["John Smith"]

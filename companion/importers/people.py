@@ -31,6 +31,7 @@ from typing import Callable, Iterable
 from rapidfuzz import fuzz, process
 from sqlite_utils import Database
 
+from ..identity import SHARED_KINDS, same_person_name
 from ..store.contacts import (MERGE_SUGGESTION_THRESHOLD, PROFILE_COLUMNS, provably_different, suggest_merge,
                               update_contact)
 from ..store.schema import CIRCLES
@@ -97,19 +98,33 @@ def lookup_identities(db: Database, keys: Iterable[tuple[str, str]]) -> dict[tup
     return {(kind, value): cid for kind, value, cid in rows}
 
 
+SHARED_NOTE = "Shared with another contact (kept as two people; see merge suggestions):"
+
+
+def _names(db: Database, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(db.execute("SELECT id, name FROM contacts WHERE id IN (SELECT value FROM json_each(?))",
+                           [ids_json(ids)]))
+
+
 def _name_key(fields: dict) -> tuple[str, str]:
     return ((clean(fields.get("name")) or "").casefold(), (clean(fields.get("company")) or "").casefold())
 
 
-def _keyless_matches(db: Database, people: list[Person], source: str) -> dict[tuple[str, str], list[int]]:
-    """People with no identity key at all are matched by name and company, but only to
-    contacts this same source created (so a re-import is idempotent without ever
-    auto-merging with a captured person on a soft key; that stays a suggestion).
+def _keyless_matches(db: Database, people: list[Person], source: str,
+                     owner: dict | None = None) -> dict[tuple[str, str], list[int]]:
+    """People with no identity key of their own (none at all, or only keys someone else
+    holds) are matched by name and company, but only to contacts without keys that this
+    same source created (so a re-import is idempotent without ever auto-merging with a
+    captured person on a soft key; that stays a suggestion).
 
     Returns, per (name, company), those contacts in id order: the k-th such row of a
     file is the k-th such contact, so two "John Smith"s in one address book stay two.
     """
-    names = sorted({p.fields.get("name") or "" for p in people if not p.identities and not p.links} - {""})
+    owner = owner or {}
+    names = sorted({p.fields.get("name") or "" for p in people
+                    if all((i["kind"], i["value"]) in owner for i in p.identities + p.links)} - {""})
     if not names:
         return {}
     found: dict[tuple[str, str], list[int]] = {}
@@ -173,9 +188,9 @@ def _fill(row: dict, fields: dict) -> None:
             row[key] = new
 
 
-def field_changes(current: dict, fields: dict, source: str) -> dict:
-    """What an import may change on an existing contact: empty fields, and fields the
-    same source wrote before (so a newer export of the same kind updates them)."""
+def field_changes(current: dict, fields: dict, source: str, *, refresh: bool = True) -> dict:
+    """What an import may change on an existing contact: empty fields, and (with `refresh`)
+    fields the same source wrote before (so a newer export of the same kind updates them)."""
     out = {}
     sources = None
     for key, value in fields.items():
@@ -191,6 +206,8 @@ def field_changes(current: dict, fields: dict, source: str) -> dict:
         elif key in PROFILE_COLUMNS:
             if not old:
                 out[key] = new
+                continue
+            if not refresh:
                 continue
             if sources is None:
                 sources = json.loads(current.get("field_sources") or "{}")
@@ -212,8 +229,18 @@ def save_people(db: Database, people: list[Person], *, source: str, report: Impo
     now = now or now_iso()
     keys = [(i["kind"], i["value"]) for p in people for i in p.identities + p.links]
     owner = lookup_identities(db, keys)
-    keyless = _keyless_matches(db, people, source)
+    keyless = _keyless_matches(db, people, source, owner)
     next_id = db.execute("SELECT coalesce(max(id), 0) + 1 FROM contacts").fetchone()[0]
+    owner_names = _names(db, {cid for (kind, _), cid in owner.items() if kind in SHARED_KINDS})
+    kept_apart = 0
+
+    def agreeing_owner(ident: dict, name) -> int | None:
+        """The key's owner, unless the key is one people share and the names disagree."""
+        holder = owner.get((ident["kind"], ident["value"]))
+        if holder is None or ident["kind"] not in SHARED_KINDS:
+            return holder
+        held_by = new_rows[holder]["name"] if holder in new_rows else owner_names.get(holder)
+        return holder if same_person_name(name, held_by) else None
 
     new_rows: dict[int, dict] = {}
     new_identities: list[dict] = []
@@ -223,12 +250,11 @@ def save_people(db: Database, people: list[Person], *, source: str, report: Impo
     ids: list[int] = []
     for done, person in enumerate(people, 1):
         fields = _sanitise(person.fields, report, person)
-        cid = next((owner[(i["kind"], i["value"])] for i in person.identities
-                    if (i["kind"], i["value"]) in owner), None)
+        name = fields.get("name")
+        cid = next((c for c in (agreeing_owner(i, name) for i in person.identities) if c is not None), None)
         if cid is None:
-            cid = next((owner[(i["kind"], i["value"])] for i in person.links
-                        if (i["kind"], i["value"]) in owner), None)
-        if cid is None and not person.identities and not person.links:
+            cid = next((c for c in (agreeing_owner(i, name) for i in person.links) if c is not None), None)
+        if cid is None and all((i["kind"], i["value"]) in owner for i in person.identities + person.links):
             same_name = keyless.get(_name_key(fields))
             cid = same_name.pop(0) if same_name else None
         latest = max((i["happened_at"] for i in person.interactions if i.get("happened_at")), default=None)
@@ -247,6 +273,7 @@ def save_people(db: Database, people: list[Person], *, source: str, report: Impo
             report.duplicates += 1
         seen.add(cid)
         others: list[int] = []
+        shared: list[str] = []
         for idents, ident_source in ((person.identities, source), (person.links, "link")):
             for ident in idents:
                 key = (ident["kind"], ident["value"])
@@ -255,9 +282,16 @@ def save_people(db: Database, people: list[Person], *, source: str, report: Impo
                     owner[key] = cid
                     new_identities.append({"contact_id": cid, "kind": key[0], "value": key[1],
                                            "url": ident.get("url"), "source": ident.get("rel") or ident_source})
-                elif holder != cid and holder not in others:
-                    others.append(holder)
+                elif holder != cid:
+                    if holder not in others:
+                        others.append(holder)
+                    if ident_source == source and key[0] in SHARED_KINDS:
+                        shared.append(f"{key[0].title()}: {key[1]}")
         share_suggestions += [(cid, other) for other in others]
+        if shared and count:
+            # The key stays with its first holder (keys are unique); this person keeps it as text.
+            person.notes.append(SHARED_NOTE + "\n" + "\n".join(shared))
+            kept_apart += 1
         ids.append(cid)
         if progress and done % 1000 == 0:
             progress(1000)
@@ -274,6 +308,9 @@ def save_people(db: Database, people: list[Person], *, source: str, report: Impo
     for cid, other in share_suggestions:
         suggest_merge(db, cid, other, 100.0, "they share an identity", now=now)
     suggest_similar_batch(db, sorted(new_rows), now=now)
+    if kept_apart:
+        report.warnings.append(f"{kept_apart} people share an email, phone or URL with another contact: each"
+                               " keeps their own name (the shared value is in a note; a merge is suggested)")
     report.added["identities"] += len(new_identities)
     if count:
         report.created_ids.update(new_rows)
@@ -302,8 +339,10 @@ def _update_existing(db: Database, existing: dict[int, list[dict]], source: str,
     changed: set[int] = set()
     for cid, field_list in existing.items():
         row = current[cid]
-        for fields in field_list:
-            changes = field_changes(row, fields, source)
+        for n, fields in enumerate(field_list):
+            # Only a person's first row refreshes what this source wrote; a second row of the same
+            # person (a name written another way) fills gaps, as it did when the contact was new.
+            changes = field_changes(row, fields, source, refresh=n == 0)
             if not changes:
                 continue
             sources = {k: source for k in changes if k in PROFILE_COLUMNS}

@@ -13,6 +13,7 @@ from typing import Iterable
 from rapidfuzz import fuzz
 from sqlite_utils import Database
 
+from ..identity import SHARED_KINDS, same_person_name
 from ..timeutil import now_iso
 
 # Columns a profile may fill, in the order they are shown.
@@ -25,14 +26,19 @@ TRACKED_FIELDS = ("title", "company", "headline", "location")
 MERGE_SUGGESTION_THRESHOLD = 88.0
 
 
-def find_contact(db: Database, identities: Iterable[dict]) -> int | None:
-    """The contact that owns the first of these identity keys already known, if any."""
+def find_contact(db: Database, identities: Iterable[dict], name: str | None = None) -> int | None:
+    """The contact that owns the first of these identity keys already known, if any.
+
+    A key several people may share (an email, phone or web page: `identity.SHARED_KINDS`) finds
+    its owner only when `name` agrees with the owner's (`identity.same_person_name`): a family's
+    email never folds two differently named people into one contact."""
     for ident in identities:
         row = db.execute(
-            "SELECT contact_id FROM identities WHERE kind = ? AND value = ?",
+            "SELECT i.contact_id, c.name FROM identities i JOIN contacts c ON c.id = i.contact_id"
+            " WHERE i.kind = ? AND i.value = ?",
             [ident["kind"], ident["value"]],
         ).fetchone()
-        if row:
+        if row and (ident["kind"] not in SHARED_KINDS or same_person_name(name, row[1])):
             return row[0]
     return None
 
@@ -128,7 +134,8 @@ def resolve_and_upsert(db: Database, fields: dict, identities: list[dict],
     """
     now = now or now_iso()
     links = links or []
-    contact_id = find_contact(db, identities) or find_contact(db, links)
+    name = fields.get("name")
+    contact_id = find_contact(db, identities, name) or find_contact(db, links, name)
     created = contact_id is None
     if created:
         contact_id = create_contact(db, fields, now=now)
