@@ -274,6 +274,7 @@ _QUOTE_HEADER = re.compile(r"^(?:On .{0,200}wrote:|Am .{0,200}schrieb .{0,100}:|
 
 _PARAM = re.compile(r';\s*([A-Za-z0-9][A-Za-z0-9_.*\-]*)\s*=\s*("(?:[^"\\]|\\.)*"|[^;\s]*)')
 MAX_PARTS = 50
+TEXT_BYTES = 32 * 1024  # of a text part, more than enough to find 200 characters of what was written
 
 
 def content_type(value: str | None) -> tuple[str, dict[str, str]]:
@@ -323,7 +324,7 @@ def _text_parts(headers: dict[str, list[bytes]], body: bytes, depth: int = 0):
         return
     if not kind.startswith("text/") or disposition.startswith("attachment") or "filename" in disposition:
         return
-    data = _decode_body(body, _first(headers, "content-transfer-encoding") or "")
+    data = _decode_body(body, _first(headers, "content-transfer-encoding") or "")[:TEXT_BYTES]
     yield kind.split("/", 1)[1], decode_bytes(data, params.get("charset"))
 
 
@@ -351,13 +352,17 @@ def body_text(raw: RawMessage, headers: dict[str, list[bytes]] | None = None) ->
 def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
     """The first words of what the sender wrote: no quoted reply, no signature, whitespace collapsed."""
     lines = []
+    kept = 0
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         stripped = line.strip()
-        if line.rstrip() == "--" or line == "-- " or _QUOTE_HEADER.match(stripped):
-            break
-        if stripped.startswith(">"):
+        if not stripped or stripped[0] == ">":
             continue
+        if stripped[0] in "OAL-FS" and (stripped == "--" or _QUOTE_HEADER.match(stripped)):
+            break
         lines.append(stripped)
+        kept += len(stripped) + 1
+        if kept > 2 * limit:
+            break  # enough words; the rest is never shown
     words = " ".join(" ".join(lines).split())
     if len(words) <= limit:
         return words
