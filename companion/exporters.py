@@ -4,7 +4,7 @@ Exports stream: contacts and every per-contact table are read in contact-id
 order and merged as they go, so exporting 100,000 contacts holds one contact's
 timeline in memory, not the whole database. vCards are written by hand (a few
 escaping and folding rules) because vobject's serialiser is ~10x slower; the
-tests read them back with the importer, which goes through vobject.
+tests read them back with Kith's importer and with vobject.
 
 What a vCard cannot say natively travels in `X-KITH-*` properties, so
 `export vcard` then `import vcard` into an empty database gives back the same

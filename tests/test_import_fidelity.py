@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from test_importers import contact_by_identity, dump, import_json, kith, q
 
 FIDELITY = Path(__file__).parent / "fixtures" / "imports" / "fidelity"
@@ -133,3 +135,80 @@ def test_a_second_card_of_the_same_person_renames_nobody(db_path, tmp_path):
     assert import_json("csv", "--db", db_path, data)["created"] == 1
     reimport_changes_nothing(db_path, "csv", "--db", db_path, data)
     assert names(db_path) == ["John Smith"]
+
+
+# --- vCards from phones and mail clients --------------------------------------------------------
+
+def notes_of(db_path: Path, contact_id: int) -> list[str]:
+    return [r[0] for r in q(db_path, "SELECT body FROM notes WHERE contact_id = ? ORDER BY id", [contact_id])]
+
+
+def test_vcard_odd_lines_are_skipped_and_reported_the_rest_is_kept(db_path):
+    """Outlook's `ADR;HOME;PREF;:`, an unindented 2.1 base64 photo, a `#` comment, an address continued
+    after a trailing backslash, a bare `FN`, a property named `X-messaging/twitter-All`."""
+    path = FIDELITY / "wild.vcf"
+    report = import_json("vcard", "--db", db_path, path)
+    assert report["created"] == 2
+    assert report["skipped_lines"] == [
+        {"file": str(path), "line": 1, "reason": "a comment line"},
+        {"file": str(path), "line": 16, "reason": "not a vCard property (no ':'): 'FN'"}]
+    elodie = contact_by_identity(db_path, "email", "elodie@example.fr")
+    assert (elodie["name"], elodie["given_name"], elodie["location"], elodie["avatar_url"]) == (
+        "Élodie Fournier", "Élodie", "Lyon, France", None)
+    assert contact_by_identity(db_path, "phone", "+33612345678")["id"] == elodie["id"]
+    assert notes_of(db_path, elodie["id"]) == ["From vCard:\nAddress (home): 12 rue des Lilas, Lyon, 69003, France"]
+    henrik = contact_by_identity(db_path, "email", "henrik@example.de")
+    assert (henrik["name"], henrik["location"]) == ("Henrik Brandt", "Hamburg, Germany")
+    assert contact_by_identity(db_path, "x", "https://x.com/henrikb")["id"] == henrik["id"]
+    assert notes_of(db_path, henrik["id"]) == [
+        "From vCard:\nAddress (work): Hafenstraße 5\nGebäude B, Hamburg, 20457, Germany"]
+    text = kith("import", "vcard", "--db", db_path, path).output
+    assert f"line not read {path}, line 16: not a vCard property (no ':'): 'FN'" in text
+    reimport_changes_nothing(db_path, "vcard", "--db", db_path, path)
+
+
+def test_vcard_each_property_in_its_own_charset(db_path):
+    """CHARSET on a property is honoured whatever its encoding (SHIFT_JIS, windows-1251, windows-1253),
+    and UTF-8 lines inside a Windows-1252 file are UTF-8."""
+    import_json("vcard", "--db", db_path, FIDELITY / "charsets.vcf")
+    taro = contact_by_identity(db_path, "email", "taro.noto@example.jp")
+    assert (taro["name"], taro["given_name"], taro["family_name"], taro["company"]) == (
+        "能登 太郎", "太郎", "能登", "表参道デザイン")
+    irina = contact_by_identity(db_path, "email", "irina@example.ru")
+    assert (irina["name"], irina["given_name"], irina["family_name"]) == ("Ирина Павлова", "Ирина", "Павлова")
+    assert contact_by_identity(db_path, "email", "nikos@example.gr")["name"] == "Νίκος Παπαδόπουλος"
+    cafe = contact_by_identity(db_path, "email", "cafe@example.de")
+    assert cafe["name"] == "Café Müller" and notes_of(db_path, cafe["id"]) == ["Spotkanie w Łodzi, wrzesień"]
+    assert contact_by_identity(db_path, "email", "lukasz@example.pl")["name"] == "Łukasz Żółw"
+    reimport_changes_nothing(db_path, "vcard", "--db", db_path, FIDELITY / "charsets.vcf")
+
+
+def test_vcard_utf8_folded_mid_character_and_utf16_without_bom(db_path):
+    import_json("vcard", "--db", db_path, FIDELITY / "utf8_folded.vcf")
+    ana = contact_by_identity(db_path, "email", "ana@example.es")
+    assert (ana["name"], ana["given_name"], ana["family_name"], ana["title"]) == (
+        "Ana Sofía Núñez", "Ana Sofía", "Núñez",
+        "Directora de Innovación y Tecnología en la Fundación Ibérica de Estudios Avanzados")
+    import_json("vcard", "--db", db_path, FIDELITY / "utf16_nobom.vcf")
+    assert contact_by_identity(db_path, "email", "soren@example.dk")["name"] == "Søren Kierkegaard-Holm"
+
+
+QUIRKS = {  # one odd line each, inside an otherwise plain card
+    "outlook empty parameter": ["ADR;HOME;PREF;:;;1 Main St;Springfield;;;"],
+    "unindented 2.1 base64": ["PHOTO;ENCODING=BASE64;TYPE=JPEG:/9j/4AAQSkZJRgABAQEASABIAAD",
+                              "/2wBDAAMCAgMCAgMDAwMEAwMEBQgFBQQEBQoHBwYIDAoMDAsKCwsNDhIQDQ4R", ""],
+    "comment line": ["# a comment"],
+    "trailing backslash": ["ADR;TYPE=WORK:;;Unit 4\\", "Mill Lane;Leeds;;LS1 4AB;UK"],
+    "bare FN": ["FN"],
+    "slash in a property name": ["X-messaging/twitter-All:quirky"],
+}
+
+
+@pytest.mark.parametrize("quirk", sorted(QUIRKS))
+def test_vcard_one_odd_line_never_refuses_the_file(db_path, tmp_path, quirk):
+    path = tmp_path / "one.vcf"
+    lines = ["BEGIN:VCARD", "VERSION:2.1", "FN:Quinn Quirk", *QUIRKS[quirk], "EMAIL:quinn@example.org", "END:VCARD"]
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode())
+    report = import_json("vcard", "--db", db_path, path)
+    assert report["created"] == 1
+    assert contact_by_identity(db_path, "email", "quinn@example.org")["name"] == "Quinn Quirk"

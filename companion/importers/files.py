@@ -1,7 +1,7 @@
 """Reading what users bring: any encoding, CSV with preambles, columns matched by name.
 
-Address books and exports arrive as UTF-8, UTF-8 with a BOM, UTF-16 (Excel,
-Outlook) or Windows-1252/Latin-1 (old phones). Decoding is done once here so
+Address books and exports arrive as UTF-8, UTF-8 with a BOM, UTF-16 with or
+without a BOM (Excel, Outlook) or Windows-1252/Latin-1 (old phones). Decoding is done once here so
 every reader gets text, and CSV problems become an `ImportFileError` naming
 the file and line.
 """
@@ -22,12 +22,34 @@ from .report import ImportFileError
 csv.field_size_limit(64 * 1024 * 1024)
 
 
+def utf16_without_bom(data: bytes) -> str | None:
+    """The text of UTF-16 written without a byte-order mark (some Windows address books), told by
+    its NUL bytes: ASCII characters in UTF-16 have a zero high byte, on odd offsets for
+    little-endian and even ones for big-endian. None when the data does not look like that."""
+    sample = data[:4096]
+    if len(sample) < 4 or len(sample) % 2:
+        sample = sample[:len(sample) - len(sample) % 2]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    half = len(sample) // 2
+    for zeros, other, encoding in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if zeros > half * 0.6 and other < half * 0.05:
+            return data[:len(data) - len(data) % 2].decode(encoding, "replace")
+    return None
+
+
 def decode(data: bytes) -> str:
-    """Bytes to text: BOMs first, then UTF-8, then Windows-1252, then Latin-1 (never fails)."""
+    """Bytes to text: BOMs first, UTF-16 without one, then UTF-8, then Windows-1252, then Latin-1
+    (never fails)."""
     if data.startswith(codecs.BOM_UTF8):
         return data[len(codecs.BOM_UTF8):].decode("utf-8", "replace")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16", "replace")
+    if b"\x00" in data[:4096]:
+        text = utf16_without_bom(data)
+        if text is not None:
+            return text
     for encoding in ("utf-8", "cp1252"):
         try:
             return data.decode(encoding)
@@ -58,13 +80,17 @@ def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str,
     return archive.read(info)
 
 
+def read_bytes(path: Path | str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ImportFileError(path, None, f"cannot read the file: {exc.strerror or exc}") from exc
+
+
 def read_text(path: Path | str, data: bytes | None = None) -> str:
     """The text of a file (or of `data` read from it, e.g. a zip member)."""
     if data is None:
-        try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            raise ImportFileError(path, None, f"cannot read the file: {exc.strerror or exc}") from exc
+        data = read_bytes(path)
     text = decode(data)
     if "\x00" in text:
         raise ImportFileError(path, None, "this is a binary file, not text")

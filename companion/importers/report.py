@@ -42,6 +42,8 @@ class ImportReport:
     unchanged: int = 0
     duplicates: int = 0
     skipped: list[Skip] = field(default_factory=list)
+    # Lines inside a file that were not read (a vCard line nobody can parse), the rest of the file was.
+    skipped_lines: list[Skip] = field(default_factory=list)
     added: Counter = field(default_factory=Counter)
     present: Counter = field(default_factory=Counter)  # found already stored, not added again
     warnings: list[str] = field(default_factory=list)
@@ -61,6 +63,9 @@ class ImportReport:
     def skip(self, file, line: int | None, reason: str, count: int = 1) -> None:
         self.skipped.append(Skip(str(file), line, reason, count))
 
+    def skip_line(self, file, line: int | None, reason: str) -> None:
+        self.skipped_lines.append(Skip(str(file), line, reason))
+
     @property
     def skipped_count(self) -> int:
         return sum(s.count for s in self.skipped)
@@ -72,6 +77,7 @@ class ImportReport:
             "duplicates": self.duplicates, "skipped": self.skipped_count,
             "skipped_rows": [{"file": s.file, "line": s.line, "reason": s.reason, "count": s.count}
                              for s in self.skipped],
+            "skipped_lines": [{"file": s.file, "line": s.line, "reason": s.reason} for s in self.skipped_lines],
             "added": dict(sorted(self.added.items())),
             "already_present": dict(sorted(self.present.items())), "warnings": self.warnings,
             "unreadable": dict(sorted((k, n) for k, n in self.unreadable.items() if n)),
@@ -95,4 +101,6 @@ class ImportReport:
             where = f"{s.file}, line {s.line}" if s.line else s.file
             many = f" ({s.count} rows)" if s.count > 1 else ""
             lines.append(f"  skipped {where}{many}: {s.reason}")
+        for s in self.skipped_lines:
+            lines.append(f"  line not read {s.file}, line {s.line}: {s.reason}")
         return "\n".join(lines)
