@@ -55,6 +55,48 @@ def write_connections(path: Path, n: int, seed: int = 1) -> list[tuple[str, str]
     return people
 
 
+def write_clustered_connections(path: Path, n: int, seed: int = 1) -> list[tuple[str, str]]:
+    """A Connections.csv clustered the way real networks are: first and last names from small pools
+    (so many people share a name), employers Zipf-sized (thousands at the biggest few), about 4 %
+    of rows without a URL (LinkedIn leaves it out for some members), the URL shapes LinkedIn
+    exports (with and without a trailing slash or `www.`, a few `http:`), few emails, and a few
+    people listed twice (the same URL on two rows). Returns (name, url) per row."""
+    rng = random.Random(seed)
+    firsts, lasts = FIRST_NAMES[:60], LAST_NAMES[:80]
+    companies = company_names(rng) + [f"{c} {suffix}" for c in company_names(random.Random(seed + 1))[:200]
+                                      for suffix in ("Group", "Labs")]
+    weights = _zipf(len(companies), 1.15)
+    people: list[tuple[str, str]] = []
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        f.write(PREAMBLE)
+        w = csv.writer(f)
+        w.writerow(["First Name", "Last Name", "URL", "Email Address", "Company", "Position", "Connected On"])
+        for i in range(n):
+            if people and rng.random() < 0.005:  # listed twice
+                name, url = rng.choice(people)
+                first, _, last = name.partition(" ")
+            else:
+                first, last = rng.choice(firsts), rng.choice(lasts)
+                slug = f"{first.lower()}-{last.lower()}".replace(" ", "-")
+                shape = rng.random()
+                if shape < 0.04:
+                    url = ""
+                elif shape < 0.70:
+                    url = f"https://www.linkedin.com/in/{slug}-{rng.randrange(16 ** 8):08x}"
+                elif shape < 0.90:
+                    url = f"https://www.linkedin.com/in/{slug}{rng.randrange(1000)}/"
+                elif shape < 0.97:
+                    url = f"https://linkedin.com/in/{slug}-{i}"
+                else:
+                    url = f"http://www.linkedin.com/in/{slug}-{i:x}/"
+            email = f"{first.lower()}.{last.lower()}{i}@example.com".replace(" ", "") if rng.random() < 0.03 else ""
+            w.writerow([first, last, url, email, rng.choices(companies, cum_weights=weights)[0],
+                        rng.choice(FUNCTIONS),
+                        f"{rng.randint(1, 28):02d} {rng.choice(MONTHS)} {rng.randint(2008, 2024)}"])
+            people.append((f"{first} {last}", url))
+    return people
+
+
 def write_messages(path: Path, people: list[tuple[str, str]], n: int, seed: int = 2) -> None:
     rng = random.Random(seed)
     weights = _zipf(len(people), 0.9)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from companion.identity import canonical_identity, identities_for_url, name_similarity
@@ -194,3 +196,40 @@ def test_name_similarity():
 def test_pages_on_an_ip_address_get_a_url_identity():
     key = canonical_identity("http://127.0.0.1:8080/about/?utm_source=x")
     assert key == {"kind": "url", "value": "https://127.0.0.1:8080/about", "url": "http://127.0.0.1:8080/about/"}
+
+
+def test_linkedin_fast_path_gives_the_general_paths_key():
+    """canonical_identity answers the common LinkedIn URL shapes without urlsplit; the key must be
+    exactly what the general path gives, for those shapes and for near misses."""
+    import random
+
+    from companion import identity
+
+    rng = random.Random(12)
+    alphabet = "abcXYZ019-_%.~ /?#@éß"
+    urls = []
+    for _ in range(3000):
+        chars = alphabet if rng.random() < 0.3 else "abcXYZ019-_"
+        slug = "".join(rng.choice(chars) for _ in range(rng.randint(0, 14)))
+        scheme = rng.choice(["https://", "http://", "HTTPS://", "", "//"])
+        host = rng.choice(["www.linkedin.com", "linkedin.com", "uk.linkedin.com", "WWW.LinkedIn.com",
+                           "www.linkedin.com.evil.example", "linkedin.co"])
+        path = rng.choice(["/in/", "/in//", "/pub/", "/mwlite/in/", "/IN/"])
+        tail = rng.choice(["", "/", "//", "?trk=x", "#about", "/details/", " ", "\n"])
+        urls.append(rng.choice([" ", ""]) + scheme + host + path + slug + tail)
+    urls += ["https://www.linkedin.com/in/Jane-Doe-1a2b3c", "https://linkedin.com/in/jane_doe/",
+             "http://www.linkedin.com/in/x" + "a" * 300, "https://www.linkedin.com/in/-/"]
+    fast_hits = 0
+    for url in urls:
+        fast = identity._LINKEDIN_FAST.fullmatch(url) is not None
+        fast_hits += fast
+        for kind in (None, "linkedin"):
+            got = identity.canonical_identity(url, kind=kind)
+            saved = identity._LINKEDIN_FAST
+            identity._LINKEDIN_FAST = re.compile(r"(?!)")  # never matches: the general path only
+            try:
+                want = identity.canonical_identity(url, kind=kind)
+            finally:
+                identity._LINKEDIN_FAST = saved
+            assert got == want, (url, kind, got, want)
+    assert fast_hits > 20, "the comparison must exercise the fast path"

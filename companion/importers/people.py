@@ -28,11 +28,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Iterable
 
+import numpy
 from rapidfuzz import fuzz, process
 from sqlite_utils import Database
 
 from ..identity import SHARED_KINDS, same_person_name
-from ..store.contacts import (MERGE_SUGGESTION_THRESHOLD, PROFILE_COLUMNS, provably_different, suggest_merge,
+from ..store.contacts import (_SINGLE_VALUED_KINDS, MERGE_SUGGESTION_THRESHOLD, PROFILE_COLUMNS, suggest_merge,
                               update_contact)
 from ..store.schema import CIRCLES
 from ..timeutil import now_iso
@@ -365,44 +366,116 @@ def suggest_similar_batch(db: Database, new_ids: list[int], *, now: str | None =
         [ids_json(new_ids)]).fetchall()
     if not new_rows:
         return 0
-    companies = sorted({r[2].translate(_ASCII_LOWER) for r in new_rows if r[2]})
-    locations = sorted({r[3].translate(_ASCII_LOWER) for r in new_rows if r[3]})
+    companies = sorted({_ascii_lower(r[2]) for r in new_rows if r[2]})
+    locations = sorted({_ascii_lower(r[3]) for r in new_rows if r[3]})
     groups: dict[tuple[str, str], list[int]] = {}
     info: dict[int, tuple[str, str | None]] = {}
+    sorted_keys: dict[str | None, str] = {}  # names repeat: sort each one's words once
     for cid, name, company, location in db.execute(
             "SELECT id, name, company, location FROM contacts WHERE"
             " lower(company) IN (SELECT value FROM json_each(?)) OR lower(location) IN (SELECT value FROM json_each(?))"
             " ORDER BY id", [json.dumps(companies), json.dumps(locations)]):
         # token_sort_ratio(a, b) is ratio() of the words sorted: sort once here, not per pair.
-        info[cid] = (" ".join(sorted((name or "").lower().split())), company)
+        key = sorted_keys.get(name)
+        if key is None:
+            key = sorted_keys[name] = " ".join(sorted((name or "").lower().split()))
+        info[cid] = (key, company)
         if company:
-            groups.setdefault(("c", company.translate(_ASCII_LOWER)), []).append(cid)
+            groups.setdefault(("c", _ascii_lower(company)), []).append(cid)
         if location:
-            groups.setdefault(("l", location.translate(_ASCII_LOWER)), []).append(cid)
-    keys = {group: [info[i][0] for i in ids] for group, ids in groups.items()}
-    made = 0
+            groups.setdefault(("l", _ascii_lower(location)), []).append(cid)
+    found_pairs: list[tuple[int, int, float]] = []
+    blocks: dict[tuple[str, str], list[int]] = {}
     for cid, name, company, location in new_rows:
-        found = [("c", company.translate(_ASCII_LOWER))] if company else []
-        found += [("l", location.translate(_ASCII_LOWER))] if location else []
-        if len(found) == 2:
-            # Both groups are in id order: the first 500 earlier ids of their union come from
-            # the first 500 earlier ids of each.
-            heads = [groups[g][:min(bisect_left(groups[g], cid), SIMILAR_CANDIDATES)] for g in found]
-            earlier = sorted(set(heads[0]).union(heads[1]))[:SIMILAR_CANDIDATES]
-            choices = [info[i][0] for i in earlier]
-        else:
-            pool = groups[found[0]]
-            end = min(bisect_left(pool, cid), SIMILAR_CANDIDATES)
-            earlier, choices = pool[:end], keys[found[0]][:end]
-        if not earlier:
+        found = [("c", _ascii_lower(company))] if company else []
+        found += [("l", _ascii_lower(location))] if location else []
+        if len(found) == 1:
+            blocks.setdefault(found[0], []).append(cid)
             continue
-        for _, score, index in process.extract(info[cid][0], choices, scorer=fuzz.ratio,
-                                               score_cutoff=MERGE_SUGGESTION_THRESHOLD, limit=None):
-            other = earlier[index]
-            if provably_different(db, cid, other):
-                continue
-            other_company = info[other][1]
-            same = "company" if company and other_company and company.lower() == other_company.lower() else "location"
-            suggest_merge(db, cid, other, float(score), f"similar name ({score:.0f}%) and the same {same}", now=now)
-            made += 1
-    return made
+        # Both groups are in id order: the first 500 earlier ids of their union come from
+        # the first 500 earlier ids of each.
+        heads = [groups[g][:min(bisect_left(groups[g], cid), SIMILAR_CANDIDATES)] for g in found]
+        earlier = sorted(set(heads[0]).union(heads[1]))[:SIMILAR_CANDIDATES]
+        if earlier:
+            found_pairs += [(cid, earlier[index], score) for _, score, index in process.extract(
+                info[cid][0], [info[i][0] for i in earlier], scorer=fuzz.ratio,
+                score_cutoff=MERGE_SUGGESTION_THRESHOLD, limit=None)]
+    for group, block in blocks.items():
+        found_pairs += _similar_in_group(groups[group], block, info)
+    # In the order one-by-one creation would make them: by new contact, best score first.
+    found_pairs.sort(key=lambda pair: (pair[0], -pair[2], pair[1]))
+    apart = _provably_different_pairs(db, found_pairs)
+    rows = []
+    for cid, other, score in found_pairs:
+        if (cid, other) in apart:
+            continue
+        company, other_company = info[cid][1], info[other][1]
+        same = "company" if company and other_company and company.lower() == other_company.lower() else "location"
+        rows.append((cid, other, float(score), f"similar name ({score:.0f}%) and the same {same}"))
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO merge_suggestions (contact_id, other_contact_id, score, reason, status, created_at)"
+        " VALUES (min(?1, ?2), max(?1, ?2), ?3, ?4, 'open', ?5)", [(*r, now or now_iso()) for r in rows])
+    return len(rows)
+
+
+def _ascii_lower(text: str) -> str:
+    """SQLite's lower(): ASCII letters only (str.lower is the same on ASCII text, and quicker)."""
+    return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
+
+
+def _similar_in_group(pool: list[int], new_ids: list[int], info: dict) -> list[tuple[int, int, float]]:
+    """(new id, earlier id, score) for new contacts whose only group is `pool` (everyone at one
+    company or place, in id order): each is compared with the first 500 earlier members, as
+    `suggest_similar` would. Names repeat within a group, so each distinct name is scored once
+    against each distinct name among those 500 (one `cdist` matrix per group, the blocks), and
+    the pairs are expanded after; a pair's score is fuzz.ratio itself (cdist works in float32)."""
+    heads = pool[:SIMILAR_CANDIDATES]
+    positions: dict[str, list[int]] = {}
+    for position, member in enumerate(heads):
+        positions.setdefault(info[member][0], []).append(position)
+    head_keys = list(positions)
+    wanted = [cid for cid in new_ids if bisect_left(pool, cid)]
+    if not wanted:
+        return []
+    query_keys = list(dict.fromkeys(info[cid][0] for cid in wanted))
+    # float32 rounding may put a pair a hair either side of the cutoff: take a margin, then keep
+    # exactly the pairs whose own fuzz.ratio passes.
+    matrix = process.cdist(query_keys, head_keys, scorer=fuzz.ratio, score_cutoff=MERGE_SUGGESTION_THRESHOLD - 0.01,
+                           workers=-1 if len(query_keys) * len(head_keys) > 200_000 else 1)
+    matches: dict[str, list[tuple[str, float]]] = {}
+    for q, h in zip(*numpy.nonzero(matrix)):
+        key, choice = query_keys[q], head_keys[h]
+        score = fuzz.ratio(key, choice)
+        if score >= MERGE_SUGGESTION_THRESHOLD:
+            matches.setdefault(key, []).append((choice, score))
+    out = []
+    for cid in wanted:
+        found = matches.get(info[cid][0])
+        if not found:
+            continue
+        end = min(bisect_left(pool, cid), SIMILAR_CANDIDATES)
+        for choice, score in found:
+            for position in positions[choice]:
+                if position >= end:
+                    break
+                out.append((cid, heads[position], score))
+    return out
+
+
+def _provably_different_pairs(db: Database, pairs: list[tuple[int, int, float]]) -> set[tuple[int, int]]:
+    """`store.contacts.provably_different` for many pairs in one query: two contacts holding
+    different values of a key a person has only one of (LinkedIn, GitHub, X) are two people."""
+    if not pairs:
+        return set()
+    ids = {i for cid, other, _ in pairs for i in (cid, other)}
+    keys: dict[int, dict[str, set[str]]] = {}
+    for cid, kind, value in db.execute(
+            f"SELECT contact_id, kind, value FROM identities WHERE kind IN ({', '.join('?' * len(_SINGLE_VALUED_KINDS))})"
+            " AND contact_id IN (SELECT value FROM json_each(?))", [*_SINGLE_VALUED_KINDS, ids_json(ids)]):
+        keys.setdefault(cid, {}).setdefault(kind, set()).add(value)
+    apart = set()
+    for cid, other, _ in pairs:
+        mine, theirs = keys.get(cid), keys.get(other)
+        if mine and theirs and any(kind in theirs and len(values | theirs[kind]) > 1 for kind, values in mine.items()):
+            apart.add((cid, other))
+    return apart
