@@ -152,11 +152,12 @@ ORDER BY overdue_ratio DESC, top.days_since DESC, c.id
 
 # The same ranking as an index read (migration 0007): within one cadence, the most overdue are
 # those whose last interaction (else creation) is oldest, so each cadence -- every distinct
-# `reconnect_days` (the contact's own, else its tags'), and each circle's default for the rest --
+# own-or-tag cadence (`keep_in_touch_days`, else `tag_cadence_days`), and each circle's default for the rest --
 # contributes its `limit + 1` oldest from an index on that date; the union of those few rows is
 # ranked exactly as RECONNECT_SQL ranks everyone. `RECONNECT_SQL` stays for a database that has
 # not been migrated yet (a read-only copy of an older file).
 _SINCE = "julianday(coalesce(last_interaction_at, created_at))"
+_CADENCE = "coalesce(keep_in_touch_days, tag_cadence_days)"
 _BRANCH = f"""SELECT * FROM (SELECT id, {{cadence}} AS cadence, {_SINCE} AS since FROM contacts
   WHERE is_me = 0 AND {{group}} AND {_SINCE} < julianday(:now) - {{cadence}} + 1e-6
     AND julianday(:now) - {_SINCE} > {{cadence}} AND (snoozed_until IS NULL OR snoozed_until <= :now)
@@ -174,16 +175,16 @@ SELECT c.id, c.name, c.avatar_url, c.headline, c.company, c.circle, c.last_inter
        c.created_at, top.days_since, top.cadence, CAST(top.days_since AS INTEGER) AS days,
        top.days_since / top.cadence AS overdue_ratio,
        CASE WHEN c.keep_in_touch_days IS NOT NULL THEN 'contact'
-            WHEN c.reconnect_days IS NOT NULL THEN 'tag' ELSE 'circle' END AS cadence_source
+            WHEN c.tag_cadence_days IS NOT NULL THEN 'tag' ELSE 'circle' END AS cadence_source
 FROM top JOIN contacts c ON c.id = top.id
 ORDER BY overdue_ratio DESC, top.days_since DESC, c.id
 """
 # Each distinct cadence in one index seek, not a scan of the index.
-_CADENCES_SQL = """
+_CADENCES_SQL = f"""
 WITH RECURSIVE d(days) AS (
-  SELECT min(reconnect_days) FROM contacts WHERE is_me = 0 AND reconnect_days IS NOT NULL
+  SELECT min({_CADENCE}) FROM contacts WHERE is_me = 0 AND {_CADENCE} IS NOT NULL
   UNION ALL
-  SELECT (SELECT min(reconnect_days) FROM contacts WHERE is_me = 0 AND reconnect_days > d.days)
+  SELECT (SELECT min({_CADENCE}) FROM contacts WHERE is_me = 0 AND {_CADENCE} > d.days)
   FROM d WHERE d.days IS NOT NULL
 )
 SELECT days FROM d WHERE days IS NOT NULL
@@ -194,11 +195,12 @@ def reconnect_index_sql(conn: sqlite3.Connection, params: dict) -> str | None:
     """The index-read form of the queue for this database, or None before migration 0007."""
     try:
         cadences = [r[0] for r in conn.execute(_CADENCES_SQL)]
-    except sqlite3.OperationalError:  # no reconnect_days column yet
+    except sqlite3.OperationalError:  # no tag_cadence_days column yet
         return None
-    branches = [_BRANCH.format(cadence=int(days), group=f"reconnect_days = {int(days)}")
+    branches = [_BRANCH.format(cadence=int(days), group=f"{_CADENCE} = {int(days)}")
                 for days in cadences if int(days) > 0]
-    branches += [_BRANCH.format(cadence=f":{circle}", group=f"reconnect_days IS NULL AND circle = '{circle}'")
+    branches += [_BRANCH.format(cadence=f":{circle}", group="keep_in_touch_days IS NULL AND tag_cadence_days IS NULL"
+                                                             f" AND circle = '{circle}'")
                  for circle in DEFAULT_CADENCE if params.get(circle)]
     if not branches:
         branches = ["SELECT NULL AS id, NULL AS cadence, NULL AS since WHERE 0"]

@@ -116,10 +116,8 @@ def test_every_write_keeps_the_ranking(tmp_path):
     db.execute("UPDATE tags SET keep_in_touch_days = 14 WHERE name = 'fortnightly'")
     contacts.merge_contacts(db, ids[10], ids[9])              # the kept contact gains the tag
     check()
-    db.execute("UPDATE contacts SET reconnect_days = 999 WHERE id = ?", [ids[11]])  # a stray write is corrected
-    assert db.execute("SELECT reconnect_days IS NOT 999 FROM contacts WHERE id = ?", [ids[11]]).fetchone()[0]
-    new = contacts.create_contact(db, {"name": "New", "keep_in_touch_days": 2, "created_at": "2026-01-01T00:00:00Z"})
-    assert db.execute("SELECT reconnect_days FROM contacts WHERE id = ?", [new]).fetchone()[0] == 2
+    contacts.create_contact(db, {"name": "New", "keep_in_touch_days": 2, "created_at": "2026-01-01T00:00:00Z"})
+    db.execute("UPDATE contact_tags SET contact_id = ? WHERE contact_id = ?", [ids[12], ids[10]])  # moved by SQL
     check()
     conn.close()
     db.close()
@@ -134,12 +132,12 @@ def test_the_migration_backfills_existing_contacts(tmp_path):
                         [(cid, tag) for cid in range(2, 400, 7)])
     db.conn.commit()
     # Back to the shape before 0007: no column, no indexes, no triggers, no record of it.
-    for name in ("contacts_reconnect_ai", "contacts_reconnect_au", "contact_tags_reconnect_ai",
-                 "contact_tags_reconnect_ad", "contact_tags_reconnect_au", "tags_reconnect_au", "tags_reconnect_ad"):
+    for name in ("contact_tags_reconnect_ai", "contact_tags_reconnect_ad", "contact_tags_reconnect_au",
+                 "tags_reconnect_au", "tags_reconnect_bd"):
         db.execute(f"DROP TRIGGER {name}")
     db.execute("DROP INDEX idx_contacts_reconnect_cadence")
     db.execute("DROP INDEX idx_contacts_reconnect_circle")
-    db.execute("ALTER TABLE contacts DROP COLUMN reconnect_days")
+    db.execute("ALTER TABLE contacts DROP COLUMN tag_cadence_days")
     db.execute("DELETE FROM _sqlite_migrations WHERE name = '0007_reconnect_due_index'")
     db.conn.commit()
     conn = sqlite3.connect(path)
@@ -150,8 +148,7 @@ def test_the_migration_backfills_existing_contacts(tmp_path):
     assert "0007_reconnect_due_index" in [m.name for m in migrations.pending(connect(path))]
     db = open_db(path)  # migrates
     conn = sqlite3.connect(path)
-    assert db.execute("SELECT count(*) FROM contacts WHERE reconnect_days = 30 AND keep_in_touch_days IS NULL"
-                      ).fetchone()[0] > 0
+    assert db.execute("SELECT count(*) FROM contacts WHERE tag_cadence_days = 30").fetchone()[0] > 0
     assert queries.reconnect_queue(conn, CLOCKS[3], 50) == before
     assert_same(conn, limits=(10, 200))
     conn.close()

@@ -299,43 +299,41 @@ def _interaction_provenance(db: Database) -> None:
                " WHERE external_id IS NOT NULL")
 
 
-# The reconnect queue as an index read. A contact's cadence comes from the contact, else the
-# shortest of its tags' (`reconnect_days`, kept current by the triggers below), else its circle's
-# default (applied when the queue is read: the defaults live in settings and plugin config). The
-# queue reads, per distinct cadence (and per circle), the contacts whose last interaction (else
-# creation) is oldest, from an index on that date, so it never ranks the whole table.
+# The reconnect queue as an index read. A contact's cadence is its own (`keep_in_touch_days`), else
+# the shortest of its tags' (`tag_cadence_days`, kept current by the triggers below), else its
+# circle's default (applied when the queue is read: the defaults live in settings and plugin
+# config). The queue reads, per distinct cadence and per circle, the contacts whose last
+# interaction (else creation) is oldest, from an index on that date, so it never ranks the whole
+# table. Inserting a contact fires no trigger (the indexes are on expressions of its own columns).
 RECONNECT_TAG_DAYS = ("(SELECT min(t.keep_in_touch_days) FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id"
-                      " WHERE ct.contact_id = {id} AND t.keep_in_touch_days > 0)")
+                      " WHERE ct.contact_id = contacts.id AND t.keep_in_touch_days > 0)")
+RECONNECT_CADENCE = "coalesce(keep_in_touch_days, tag_cadence_days)"
 RECONNECT_SINCE = "julianday(coalesce(last_interaction_at, created_at))"
 RECONNECT_INDEXES = {
-    "idx_contacts_reconnect_cadence": f"contacts(reconnect_days, {RECONNECT_SINCE})"
-                                      " WHERE is_me = 0 AND reconnect_days IS NOT NULL",
-    "idx_contacts_reconnect_circle": f"contacts(circle, {RECONNECT_SINCE})"
-                                     " WHERE is_me = 0 AND reconnect_days IS NULL AND circle IS NOT NULL",
+    "idx_contacts_reconnect_cadence": f"contacts({RECONNECT_CADENCE}, {RECONNECT_SINCE})"
+                                      f" WHERE is_me = 0 AND {RECONNECT_CADENCE} IS NOT NULL",
+    "idx_contacts_reconnect_circle": f"contacts(circle, {RECONNECT_SINCE}) WHERE is_me = 0"
+                                     " AND keep_in_touch_days IS NULL AND tag_cadence_days IS NULL AND circle IS NOT NULL",
 }
 
 
 def _recompute(id_expr: str) -> str:
-    return (f"UPDATE contacts SET reconnect_days = coalesce(keep_in_touch_days, {RECONNECT_TAG_DAYS.format(id='contacts.id')})"
-            f" WHERE id = {id_expr} AND reconnect_days IS NOT coalesce(keep_in_touch_days,"
-            f" {RECONNECT_TAG_DAYS.format(id='contacts.id')});")
+    return (f"UPDATE contacts SET tag_cadence_days = {RECONNECT_TAG_DAYS}"
+            f" WHERE id = {id_expr} AND tag_cadence_days IS NOT {RECONNECT_TAG_DAYS};")
 
 
 RECONNECT_TRIGGERS = {
-    "contacts_reconnect_ai": "AFTER INSERT ON contacts WHEN new.keep_in_touch_days IS NOT NULL"
-                             " OR new.reconnect_days IS NOT NULL BEGIN " + _recompute("new.id") + " END",
-    "contacts_reconnect_au": "AFTER UPDATE OF keep_in_touch_days, reconnect_days ON contacts BEGIN "
-                             + _recompute("new.id") + " END",
     "contact_tags_reconnect_ai": "AFTER INSERT ON contact_tags WHEN (SELECT keep_in_touch_days FROM tags"
                                  " WHERE id = new.tag_id) > 0 BEGIN " + _recompute("new.contact_id") + " END",
     "contact_tags_reconnect_ad": "AFTER DELETE ON contact_tags WHEN (SELECT keep_in_touch_days FROM tags"
                                  " WHERE id = old.tag_id) > 0 BEGIN " + _recompute("old.contact_id") + " END",
     "contact_tags_reconnect_au": "AFTER UPDATE ON contact_tags BEGIN " + _recompute("old.contact_id")
                                  + " " + _recompute("new.contact_id") + " END",
-    "tags_reconnect_au": "AFTER UPDATE OF keep_in_touch_days ON tags BEGIN UPDATE contacts SET reconnect_days ="
-                         f" coalesce(keep_in_touch_days, {RECONNECT_TAG_DAYS.format(id='contacts.id')})"
-                         " WHERE id IN (SELECT contact_id FROM contact_tags WHERE tag_id = new.id); END",
-    "tags_reconnect_ad": "BEFORE DELETE ON tags WHEN old.keep_in_touch_days > 0 BEGIN"
+    "tags_reconnect_au": "AFTER UPDATE OF keep_in_touch_days ON tags BEGIN UPDATE contacts SET tag_cadence_days ="
+                         f" {RECONNECT_TAG_DAYS} WHERE id IN (SELECT contact_id FROM contact_tags WHERE tag_id = new.id); END",
+    # Deleting a tag deletes its contact_tags rows first, so their trigger sees the tag's cadence
+    # (also when foreign keys are off on the deleting connection).
+    "tags_reconnect_bd": "BEFORE DELETE ON tags WHEN old.keep_in_touch_days > 0 BEGIN"
                          " DELETE FROM contact_tags WHERE tag_id = old.id; END",
 }
 
@@ -348,11 +346,11 @@ def create_reconnect_triggers(db: Database) -> None:
 
 @migrations(name="0007_reconnect_due_index")
 def _reconnect_index(db: Database) -> None:
-    if "reconnect_days" not in {c.name for c in db["contacts"].columns}:
-        db.execute("ALTER TABLE contacts ADD COLUMN reconnect_days INTEGER")
-    # Backfill: every contact's own-or-tag cadence, as the triggers will keep it from now on.
-    db.execute(f"UPDATE contacts SET reconnect_days = coalesce(keep_in_touch_days,"
-               f" {RECONNECT_TAG_DAYS.format(id='contacts.id')})")
+    if "tag_cadence_days" not in {c.name for c in db["contacts"].columns}:
+        db.execute("ALTER TABLE contacts ADD COLUMN tag_cadence_days INTEGER")
+    # Backfill: every contact's tag cadence, as the triggers keep it from now on.
+    db.execute(f"UPDATE contacts SET tag_cadence_days = {RECONNECT_TAG_DAYS}"
+               " WHERE id IN (SELECT contact_id FROM contact_tags)")
     for name, target in RECONNECT_INDEXES.items():
         db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
     create_reconnect_triggers(db)
