@@ -1,5 +1,5 @@
-"""Kith's Datasette plugin: contact pages, the network graph, the reconnect queue,
-the give/take ledger and search, under /-/kith/.
+"""Kith's Datasette plugin: Today, contact pages, the network graph, the reconnect queue,
+the give/take ledger, search and the name picker's people search, under /-/kith/.
 
 Only thin hook implementations live here, using hooks present in both
 Datasette 0.65 and 1.0; the SQL is in queries.py and graph.py, the handlers in
@@ -26,8 +26,12 @@ def asgi_wrapper(datasette):
 
 
 @hookimpl
-def register_routes():
-    return views.routes()
+def register_routes(datasette):
+    try:
+        home = config.get(datasette).home
+    except config.ConfigError:
+        home = config.HOME_DATASETTE  # the startup hook stops Datasette with the reason
+    return views.routes(home)
 
 
 @hookimpl
@@ -50,7 +54,7 @@ def menu_links(datasette):
     async def inner():
         if await kithdb.find_database(datasette) is None:
             return []
-        return [{"href": datasette.urls.path("/-/kith/reconnect"), "label": "Kith"}]
+        return [{"href": datasette.urls.path("/-/kith/today"), "label": "Kith"}]
 
     return inner
 

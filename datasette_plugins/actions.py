@@ -12,7 +12,9 @@ from datetime import date, datetime, timedelta, timezone
 from functools import partial
 from typing import Any, Callable
 
-from companion.store import activity
+from companion.store import activity, contacts, reminders
+
+from . import people
 
 INTERACTION_KINDS = ("met", "call", "video", "coffee", "meal", "email", "message", "event", "other")
 # What the relationship form offers, read from this contact's side, and how it is stored:
@@ -34,7 +36,18 @@ FORM_WRITES = {
     "relationship": ("insert-row", "relationships"),
     "cadence": ("update-row", "contacts"),
     "snooze": ("update-row", "contacts"),
+    "birthday": ("update-row", "contacts"),
+    "date": ("insert-row", "dated_notes"),
+    "merge": ("delete-row", "contacts"),
 }
+# Actions on one item of a page (a dated note, a merge suggestion, a capture) rather than a form
+# of the contact page; the same permission rule.
+ITEM_WRITES = {
+    "date_delete": ("delete-row", "dated_notes"),
+    "not_same": ("update-row", "merge_suggestions"),
+    "reextract": ("update-row", "captures"),
+}
+WRITES = {**FORM_WRITES, **ITEM_WRITES}
 
 
 class FormError(ValueError):
@@ -119,20 +132,78 @@ def parse(form: dict, contact_id: int, now: datetime | None = None) -> tuple[Cal
         choice = RELATIONSHIP_CHOICES.get(form.get("kind") or "")
         if choice is None:
             raise FormError("Choose how they are related")
-        try:
-            other = int((form.get("other") or "").strip().lstrip("#"))
-        except ValueError:
-            raise FormError("Give the other person's contact number") from None
-        if other == contact_id:
-            raise FormError("A relationship needs two different people")
+        other = _text(form, "other", required="Choose the other person", limit=300)
         kind, this_is_from = choice
-        a, b = (contact_id, other) if this_is_from else (other, contact_id)
-        return (partial(_relate, from_id=a, to_id=b, kind=kind, note=_text(form, "note", limit=500),
-                        other=other), "Relationship recorded")
+        return (partial(_relate, contact_id=contact_id, other=other, kind=kind, this_is_from=this_is_from,
+                        note=_text(form, "note", limit=500)), "Relationship recorded")
+    if action == "birthday":
+        try:
+            birthday = reminders.parse_date(form.get("birthday"))
+        except reminders.DateError as error:
+            raise FormError(str(error)) from None
+        return (partial(reminders.set_birthday, contact_id=contact_id, birthday=birthday),
+                "Birthday saved" if birthday else "Birthday cleared")
+    if action == "date":
+        label = _text(form, "label", required="Say what the date is (an anniversary, a name day…)", limit=200)
+        try:
+            when = reminders.parse_date(form.get("date"))
+        except reminders.DateError as error:
+            raise FormError(str(error)) from None
+        if when is None:
+            raise FormError("Give the date: YYYY-MM-DD, or MM-DD when it comes back every year")
+        yearly = form.get("yearly") in ("1", "on", "yes", "true")
+        return (partial(reminders.add_dated_note, contact_id=contact_id, label=label, when=when, yearly=yearly),
+                f"Date added: {label}")
+    if action == "date_delete":
+        note_id = _number(form, "date_id", "Which date?")
+        return partial(_delete_date, contact_id=contact_id, note_id=note_id), "Date removed"
+    if action == "merge":
+        other = _text(form, "other", required="Choose the duplicate to merge into this contact", limit=300)
+        return (partial(_merge, keep_id=contact_id, other=other),
+                "Merged: both histories are on this contact now")
+    if action == "not_same":
+        other = _number(form, "other", "Which suggestion?")
+        if other == contact_id:
+            raise FormError("A contact is always the same person as itself")
+        return (partial(_not_same, contact_id=contact_id, other=other),
+                "Noted: not the same person. Kith will not suggest them again.")
     raise FormError("Unknown action")
 
 
-def _relate(db, *, from_id: int, to_id: int, kind: str, note: str | None, other: int) -> None:
+def _number(form: dict, key: str, missing: str) -> int:
+    try:
+        return int((form.get(key) or "").strip().lstrip("#"))
+    except ValueError:
+        raise FormError(missing) from None
+
+
+def _other(db, contact_id: int, other: str) -> int:
+    try:
+        other_id = people.resolve(db, other)
+    except people.Unresolved as error:
+        raise FormError(str(error)) from None
+    if other_id == contact_id:
+        raise FormError("That is this contact: choose someone else")
+    return other_id
+
+
+def _relate(db, *, contact_id: int, other: str, kind: str, this_is_from: bool, note: str | None) -> None:
+    other_id = _other(db, contact_id, other)
+    a, b = (contact_id, other_id) if this_is_from else (other_id, contact_id)
+    activity.add_relationship(db, a, b, kind, note)
+
+
+def _merge(db, *, keep_id: int, other: str) -> dict:
+    """What `kith merge KEEP DROP` does: everything of the other contact moves to this one."""
+    return contacts.merge_contacts(db, keep_id, _other(db, keep_id, other))
+
+
+def _not_same(db, *, contact_id: int, other: int) -> None:
     if not db.execute("SELECT 1 FROM contacts WHERE id = ?", [other]).fetchone():
         raise FormError(f"There is no contact #{other}")
-    activity.add_relationship(db, from_id, to_id, kind, note)
+    contacts.dismiss_suggestion(db, contact_id, other)
+
+
+def _delete_date(db, *, contact_id: int, note_id: int) -> None:
+    if not reminders.delete_dated_note(db, contact_id, note_id):
+        raise FormError("That date is not there any more")

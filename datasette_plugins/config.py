@@ -14,6 +14,8 @@ on 0.65 the same block in metadata (`datasette -m`). Every key is optional:
       professional: 90
       personal: 30
       both: 60
+    home: datasette       # what / opens: datasette (its own index) or today (Kith's Today page;
+                          #   what `kith serve` sets); Datasette's index is always at /-/kith/datasette
 
 Capacity and cadences are defaults: a value the user saved in Kith's `settings`
 table (`reconnect.weekly_capacity`, `cadence.<circle>`) still wins. Keys Kith does
@@ -37,6 +39,9 @@ PLUGIN = "kith"
 FORMS_DATASETTE = "datasette"  # `forms: true`: Datasette's write permissions decide
 FORMS_ANYONE = "anyone"
 FORMS_OFF = "off"              # `forms: false`
+HOME_DATASETTE = "datasette"
+HOME_TODAY = "today"
+HOMES = (HOME_DATASETTE, HOME_TODAY)
 
 
 class ConfigError(StartupError):
@@ -50,6 +55,7 @@ class KithConfig:
     weekly_capacity: int = DEFAULT_WEEKLY_CAPACITY
     cadence_days: Mapping[str, int | None] = field(
         default_factory=lambda: MappingProxyType(dict(DEFAULT_CADENCE)))
+    home: str = HOME_DATASETTE
 
 
 def _positive_int(value: Any, where: str) -> int:
@@ -85,8 +91,11 @@ def parse(raw: Any) -> KithConfig:
             raise ConfigError(f"plugins.kith.cadence_days: unknown circle {circle!r}"
                               f" (circles: {', '.join(DEFAULT_CADENCE)})")
         cadence[circle] = None if days is None else _positive_int(days, f"cadence_days.{circle}")
+    home = raw.get("home", HOME_DATASETTE)
+    if home not in HOMES:
+        raise ConfigError(f"plugins.kith.home must be {' or '.join(HOMES)}, not {home!r}")
     return KithConfig(database=database, forms=forms, weekly_capacity=capacity,
-                      cadence_days=MappingProxyType(cadence))
+                      cadence_days=MappingProxyType(cadence), home=home)
 
 
 _READ: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()

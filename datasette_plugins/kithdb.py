@@ -17,7 +17,7 @@ import sqlite_utils
 from companion.store.db import wrap_connection, writer_for
 
 from . import config
-from .actions import FORM_WRITES
+from .actions import WRITES
 
 NEGATIVE_TTL = 5.0
 _MARKERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -96,19 +96,19 @@ async def form_access(datasette, actor, database) -> tuple[dict[str, bool], str 
 
     Off in the plugin config or on an immutable database (`datasette -i`): none.
     `forms: anyone` (`kith serve`, one local user): all. Otherwise Datasette's write
-    permission on the table each form writes (actions.FORM_WRITES).
+    permission on the table each form or item action writes (actions.WRITES).
     """
     mode = config.get(datasette).forms
     if mode == config.FORMS_OFF:
-        return dict.fromkeys(FORM_WRITES, False), "off"
+        return dict.fromkeys(WRITES, False), "off"
     if not database.is_mutable:
-        return dict.fromkeys(FORM_WRITES, False), "immutable"
+        return dict.fromkeys(WRITES, False), "immutable"
     if mode == config.FORMS_ANYONE:
-        return dict.fromkeys(FORM_WRITES, True), None
+        return dict.fromkeys(WRITES, True), None
     allowed = {}
-    for pair in dict.fromkeys(FORM_WRITES.values()):
+    for pair in dict.fromkeys(WRITES.values()):
         allowed[pair] = await can_write(datasette, actor, database.name, *pair)
-    access = {form: allowed[pair] for form, pair in FORM_WRITES.items()}
+    access = {form: allowed[pair] for form, pair in WRITES.items()}
     return access, None if any(access.values()) else "permission"
 
 

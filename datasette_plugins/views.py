@@ -7,22 +7,26 @@ renders a template or returns the same data as JSON.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import re
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from datasette import app as datasette_app
 from datasette.utils.asgi import Forbidden, NotFound, Response
 
+from companion import reextract
 from companion.timeutil import now_iso
 
-from . import actions, config, graph, kithdb, queries
+from . import actions, config, graph, kithdb, people, queries, today
 from .safety import highlight, plain, safe_url
 
-PAGES = (("reconnect", "Reconnect"), ("network", "Network"), ("ledger", "Give & take"),
+PAGES = (("today", "Today"), ("reconnect", "Reconnect"), ("network", "Network"), ("ledger", "Give & take"),
          ("search", "Search"))
+# Where a form may send the browser back to (anything else: the contact page).
+RETURN_PAGES = ("reconnect", "today")
 CIRCLES = ("professional", "personal", "both")
 CONTACT_PATH = re.compile(r"/-/kith/contacts/\d{1,18}(\.json)?$")
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -38,14 +42,21 @@ HIDDEN_FORMS = {
 }
 
 
-def routes():
-    return [
+def routes(home: str = config.HOME_DATASETTE):
+    """The /-/kith/ pages; with `home: today`, / too (Datasette's index stays at /-/kith/datasette)."""
+    found = [
+        (r"^/-/kith/today(?P<format>\.json)?$", today_view),
+        (r"^/-/kith/people(?P<format>\.json)?$", people_view),
         (r"^/-/kith/contacts/(?P<contact_id>\d{1,18})(?P<format>\.json)?$", contact_view),
         (r"^/-/kith/network(?P<format>\.json)?$", network_view),
         (r"^/-/kith/reconnect(?P<format>\.json)?$", reconnect_view),
         (r"^/-/kith/ledger(?P<format>\.json)?$", ledger_view),
         (r"^/-/kith/search(?P<format>\.json)?$", search_view),
+        (r"^/-/kith/datasette(\.(?P<format>json))?$", datasette_index_view),
     ]
+    if home == config.HOME_TODAY:
+        found.append((r"^/(?P<format>)$", home_view))  # an empty `format`: Datasette's index reads it
+    return found
 
 
 class Page:
@@ -79,6 +90,7 @@ class Page:
             return Response.json(data)
         context = {**data, **extra, "kith_pages": [(self.url(p), label, p) for p, label in PAGES],
                    "contact_url": self.contact_url, "kith_url": self.url, "safe_url": safe_url,
+                   "people_url": self.url("people.json"), "datasette_index_url": self.url("datasette"),
                    "json_url": self.request.path + ".json"
                    + ("?" + self.request.query_string if self.request.query_string else ""),
                    "kith_static": lambda name: self.datasette.urls.static_plugins(static_name(), name)}
@@ -160,7 +172,14 @@ async def contact_view(datasette, request):
     contact_id = int(request.url_vars["contact_id"])
     if request.method == "POST":
         return await _contact_post(page, contact_id)
-    data = await page.run(queries.contact_page, contact_id, request.args.get("limit"))
+    now = now_iso()
+    cadence = config.get(datasette).cadence_days
+
+    def read(conn):
+        found = queries.contact_page(conn, contact_id, request.args.get("limit"))
+        return found and {**found, **today.contact_extras(conn, contact_id, now, cadence=dict(cadence))}
+
+    data = await page.run(read)
     if data is None:
         raise NotFound("No such contact")
     if page.json:
@@ -171,10 +190,15 @@ async def contact_view(datasette, request):
         ident["href"] = safe_url(ident["url"])
     for item in data["timeline"]:
         item["href"] = safe_url(item["url"])
+    for suggestion in data["merge_suggestions"]:
+        suggestion["other"] = suggestion["drop"] if suggestion["keep_id"] == contact_id else suggestion["keep"]
     return await page.render("kith_contact.html", data, avatar=safe_url(contact.get("avatar_url")),
-                             interaction_kinds=actions.INTERACTION_KINDS, today=now_iso()[:10],
+                             interaction_kinds=actions.INTERACTION_KINDS, today=now[:10],
                              forms=forms, forms_hidden=HIDDEN_FORMS.get(hidden),
-                             title=contact["name"] or f"Contact {contact_id}")
+                             date_labels=DATE_LABELS, title=contact["name"] or f"Contact {contact_id}")
+
+
+DATE_LABELS = ("Wedding anniversary", "Work anniversary", "Name day", "Visa renewal", "Passport renewal")
 
 
 async def _contact_post(page: Page, contact_id: int) -> Response:
@@ -191,22 +215,66 @@ async def _contact_post(page: Page, contact_id: int) -> Response:
         return Response.text(f"This form must be submitted from the Kith page itself ({refusal})",
                              status=403)
     if form.get("action") in forms and not forms[form["action"]]:
-        action, table = actions.FORM_WRITES[form["action"]]
+        action, table = actions.WRITES[form["action"]]
         return Response.text(f"You may not write to the Kith database ({action} on {table})",
                              status=403)
-    back = page.url("reconnect") if form.get("next") == "reconnect" else page.contact_url(contact_id)
+    back = page.url(form["next"]) if form.get("next") in RETURN_PAGES else page.contact_url(contact_id)
+    if form.get("action") == "merge":
+        back = page.contact_url(contact_id)  # the merged contact, with both histories
     exists = await page.run(lambda conn: conn.execute(
         "SELECT 1 FROM contacts WHERE id = ?", [contact_id]).fetchone())
     if not exists:
         raise NotFound("No such contact")
     try:
-        fn, message = actions.parse(form, contact_id)
-        await kithdb.run_write(page.database, fn)
+        if form.get("action") == "reextract":
+            message = await _reextract(page, contact_id, form)
+        else:
+            fn, message = actions.parse(form, contact_id)
+            await kithdb.run_write(page.database, fn)
     except actions.FormError as error:
         datasette.add_message(request, str(error), datasette.ERROR)
     else:
         datasette.add_message(request, message, datasette.INFO)
     return Response.redirect(back)
+
+
+async def _reextract(page: Page, contact_id: int, form: dict) -> str:
+    """Run today's extractors again over one of this contact's stored pages: the extraction in
+    a thread (it can take a while on a big page), then one write through the one writer."""
+    capture_id = (form.get("capture") or "").strip()
+    row = await page.run(lambda conn: conn.execute(
+        reextract.CAPTURES_SQL + " AND id = ? AND contact_id = ?", [capture_id, contact_id]).fetchone())
+    if row is None:
+        raise actions.FormError("That capture has no stored page to re-extract")
+    extraction = await asyncio.to_thread(reextract.extract_row, row)
+    status, _ = await kithdb.run_write(page.database, partial(reextract.apply_extraction, row=row,
+                                                              extraction=extraction))
+    if status == "unparsed":
+        return "Re-extracted: the page still could not be parsed"
+    return f"Re-extracted: the page is {status} now"
+
+
+PERSON_PARAMS = ("center", "path_to")
+
+
+def resolve_people(conn, params: dict) -> tuple[dict, dict, list[str]]:
+    """Network filters that name a person ("Priya", "#12" or 12) as ids; with the names to show
+    in the filter boxes and what could not be resolved."""
+    names, problems = {}, []
+    for key in PERSON_PARAMS:
+        text = (params.get(key) or "").strip()
+        if not text:
+            continue
+        try:
+            contact_id = people.resolve(conn, text)
+        except people.Unresolved as error:
+            params[key] = None
+            problems.append(str(error))
+            continue
+        params[key] = str(contact_id)
+        row = conn.execute("SELECT name FROM contacts WHERE id = ?", [contact_id]).fetchone()
+        names[key] = (row[0] if row else None) or f"#{contact_id}"
+    return params, names, problems
 
 
 async def network_view(datasette, request):
@@ -215,12 +283,57 @@ async def network_view(datasette, request):
     params = {key: args.get(key) for key in ("center", "depth", "tag", "circle", "limit", "path_to")}
     if page.json:
         return Response.json(await page.run(graph.network, **params))
-    tags = await page.run(lambda conn: [r[0] for r in conn.execute(
-        "SELECT name FROM tags ORDER BY name COLLATE NOCASE LIMIT 500")])
+
+    def read(conn):
+        tags = [r[0] for r in conn.execute("SELECT name FROM tags ORDER BY name COLLATE NOCASE LIMIT 500")]
+        return tags, *resolve_people(conn, params)
+
+    tags, params, names, problems = await page.run(read)
     clean = {k: v for k, v in params.items() if v}
     return await page.render("kith_network.html", {"params": clean, "tags": tags},
                              circles=CIRCLES, data_url=page.url("network.json", **clean),
-                             title="Network")
+                             names=names, problems=problems, title="Network")
+
+
+async def today_view(datasette, request):
+    page = await Page.open(datasette, request)
+    defaults = config.get(datasette)  # the settings table still wins over these
+    data = await page.run(today.today, now_iso(), capacity=defaults.weekly_capacity,
+                          cadence=defaults.cadence_days)
+    if page.json:
+        return Response.json(data)
+    for person in data["reconnect"]["people"] + data["job_changes"]["people"] + data["upcoming"]["items"]:
+        person["avatar"] = safe_url(person.get("avatar_url"))
+    for capture in data["recent"]["captures"] + data["recent"]["unparsed"]:
+        capture["href"] = safe_url(capture["url"])
+    forms, hidden = await kithdb.form_access(datasette, request.actor, page.database)
+    return await page.render("kith_today.html", data, forms=forms, forms_hidden=HIDDEN_FORMS.get(hidden),
+                             duplicates_url=datasette.urls.database(page.database.name) + "/possible_duplicates",
+                             title="Today")
+
+
+async def people_view(datasette, request):
+    page = await Page.open(datasette, request)
+    data = await page.run(people.search_people, request.args.get("q"))
+    if page.json:
+        return Response.json(data)
+    for person in data["people"]:
+        person["avatar"] = safe_url(person["avatar_url"])
+    return await page.render("kith_people.html", data, title="People")
+
+
+async def home_view(datasette, request, send):
+    """/ under `home: today` (what `kith serve` sets): Today, when a Kith database is served."""
+    if await kithdb.find_database(datasette) is None:
+        return await datasette_index_view(datasette, request, send)
+    return Response.redirect(datasette.urls.path("/-/kith/today"))
+
+
+async def datasette_index_view(datasette, request, send):
+    """Datasette's own index (every database and table), one click from Today."""
+    from datasette.views.index import IndexView
+
+    return await IndexView.as_view(datasette)(request, send)
 
 
 async def reconnect_view(datasette, request):

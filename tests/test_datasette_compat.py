@@ -222,7 +222,7 @@ async def test_a_configured_database_that_is_not_served_or_not_kith_is_a_clear_4
     response = await ds.client.get("/-/kith/reconnect")
     assert response.status_code == 404
     assert f"{name!r} chosen by plugins: kith: database:" in response.text.replace("&#39;", "'")
-    assert '<a href="/-/kith/reconnect">Kith</a>' not in (await ds.client.get("/")).text
+    assert '<a href="/-/kith/today">Kith</a>' not in (await ds.client.get("/")).text
 
 
 async def test_forms_false_shows_no_forms_and_refuses_posts(served):
@@ -317,7 +317,7 @@ class DenyAllButNotes:
 
     @hookimpl
     def permission_allowed(self, datasette, actor, action, resource):
-        if action in ("insert-row", "update-row"):
+        if action in ("insert-row", "update-row", "delete-row"):
             return bool(actor and actor.get("id") == "alice" and action == "insert-row"
                         and resource == ("kith", "notes"))
         return None
@@ -366,7 +366,8 @@ async def test_kith_serve_opens_the_forms_to_its_one_local_user(kith_db):
     path, ids = kith_db
     ds = kith_serve_datasette(path)
     try:
-        assert ds.plugin_config("kith") == {"forms": "anyone"}
+        assert ds.plugin_config("kith") == {"forms": "anyone", "home": "today"}
+        assert (await ds.client.get("/")).headers["location"] == "/-/kith/today"
         page = await open_page(ds, f"/-/kith/contacts/{ids['dave']}")
         assert (await page.submit(ds, "kith-note-form", {"body": "from kith serve"})).status_code == 302
         assert db_rows(path, "SELECT count(*) FROM notes WHERE body = 'from kith serve'")[0][0] == 1

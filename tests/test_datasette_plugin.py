@@ -578,7 +578,7 @@ async def test_network_page_loads_vendored_script_locally(kith):
     assert all(s.startswith("/-/static") for s in scripts)  # Datasette's own (1.0 adds some) and Kith's
     ours = f"/-/static-plugins/{views.static_name()}/"  # the distribution's name, as Datasette serves it
     scripts = [s for s in scripts if s.startswith(ours)]
-    assert scripts == [ours + "vendor/cytoscape.min.js", ours + "network.js"]
+    assert scripts == [ours + "picker.js", ours + "vendor/cytoscape.min.js", ours + "network.js"]
     for src in scripts + re.findall(r'<link rel="stylesheet" href="(/-/static-plugins/[^"]+)"', html):
         assert (await ds.client.get(src)).status_code == 200, src
     assert f'data-src="/-/kith/network.json?center={ids["bob"]}&amp;tag=x"' in html
@@ -642,7 +642,7 @@ async def test_contact_id_columns_show_names(kith):
 async def test_kith_menu_entry(kith):
     ds, _, _ = kith
     html = (await ds.client.get("/")).text
-    assert '<a href="/-/kith/reconnect">Kith</a>' in html
+    assert '<a href="/-/kith/today">Kith</a>' in html
 
 
 async def test_canned_queries(kith):
@@ -689,7 +689,7 @@ async def test_plain_datasette_without_a_kith_database(tmp_path):
     ds = Datasette([str(other)])
     assert (await ds.client.get("/-/kith/reconnect")).status_code == 404
     assert (await ds.client.get("/-/kith/network.json")).status_code == 404
-    assert '<a href="/-/kith/reconnect">Kith</a>' not in (await ds.client.get("/")).text
+    assert '<a href="/-/kith/today">Kith</a>' not in (await ds.client.get("/")).text
     assert (await ds.client.get("/other/notes_mentioning")).status_code == 404
     assert "<img" not in (await ds.client.get("/other/people")).text
 

@@ -8,6 +8,7 @@ makes a replay harmless.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from nameparser import HumanName
 from sqlite_utils import Database
@@ -15,6 +16,7 @@ from sqlite_utils import Database
 from ..errors import ApiError
 from ..identity import identities_for_url
 from ..timeutil import now_iso
+from . import reminders
 from .activity import add_messages, add_note, log_interaction
 from .contacts import PROFILE_COLUMNS, contact_tags, find_contact, resolve_and_upsert, set_tags
 
@@ -162,8 +164,10 @@ def save_capture(db: Database, capture: dict, payload_sha256: str, prepared: dic
         return _result(db, capture["capture_id"], kind, status, contact_id, False, **extra)
 
 
-def lookup(db: Database, url: str, *, notes: int = 5) -> dict:
-    """What the popup shows for a page: is this person saved, what was said, when we last spoke."""
+def lookup(db: Database, url: str, *, notes: int = 5, now: str | None = None) -> dict:
+    """What the popup shows for a page: is this person saved, what was said, when we last spoke,
+    whether they are due for a catch-up (as the reconnect queue reckons it) and their dates in
+    the next two weeks."""
     contact_id = contact_for_url(db, url)
     if contact_id is None:
         return {"found": False}
@@ -173,5 +177,11 @@ def lookup(db: Database, url: str, *, notes: int = 5) -> dict:
     last = next(db.query(
         "SELECT kind, happened_at, summary FROM interactions WHERE contact_id = ?"
         " ORDER BY happened_at DESC, id DESC LIMIT 1", [contact_id]), None)
+    today = datetime.fromisoformat(now[:10]).date() if now else reminders.today_utc()
+    upcoming = [d for d in reminders.contact_dates(db, contact_id, today)
+                if d["in_days"] is not None and d["in_days"] < reminders.UPCOMING_DAYS]
+    for item in upcoming:
+        item["text"] = reminders.describe(item)
     return {"found": True, "contact": contact_summary(db, contact_id), "notes": latest_notes,
-            "last_interaction": last}
+            "last_interaction": last, "catch_up": reminders.catch_up(db, contact_id, now),
+            "upcoming": upcoming}

@@ -153,10 +153,25 @@ def resolve_and_upsert(db: Database, fields: dict, identities: list[dict],
 
 def suggest_merge(db: Database, a: int, b: int, score: float, reason: str, *,
                   now: str | None = None) -> None:
+    """Suggest merging a and b, once: a pair already suggested (open, or dismissed as "not the
+    same person") is left as it is, so a dismissed pair never comes back."""
     low, high = sorted((a, b))
     db.execute(
         "INSERT OR IGNORE INTO merge_suggestions (contact_id, other_contact_id, score, reason, status, created_at)"
         " VALUES (?, ?, ?, ?, 'open', ?)", [low, high, score, reason, now or now_iso()])
+
+
+def dismiss_suggestion(db: Database, a: int, b: int, *, now: str | None = None) -> None:
+    """"Not the same person": remembered for good (`suggest_merge` never reopens the pair, and a
+    merge carries it over to the contact that remains)."""
+    if a == b:
+        raise ValueError("a contact is always the same person as itself")
+    low, high = sorted((a, b))
+    db.execute(
+        "INSERT INTO merge_suggestions (contact_id, other_contact_id, score, reason, status, created_at)"
+        " VALUES (?, ?, 0, 'marked as not the same person', 'dismissed', ?)"
+        " ON CONFLICT (contact_id, other_contact_id) DO UPDATE SET status = 'dismissed'",
+        [low, high, now or now_iso()])
 
 
 def suggest_similar(db: Database, contact_id: int, *, now: str | None = None) -> None:
@@ -214,7 +229,20 @@ def contact_tags(db: Database, contact_id: int) -> list[str]:
 
 # Tables whose rows belong to one contact via a `contact_id` column.
 _OWNED_TABLES = ("identities", "captures", "notes", "messages", "interactions",
-                 "profile_changes", "exchanges")
+                 "profile_changes", "exchanges", "dated_notes")
+
+# The dropped contact's suggestions with third people, now about the kept one: dismissed pairs stay
+# dismissed (if B is not C and B is A, A is not C), open ones stay open unless already decided.
+_CARRY_SUGGESTIONS = """
+INSERT INTO merge_suggestions (contact_id, other_contact_id, score, reason, status, created_at)
+SELECT min(:keep, other), max(:keep, other), score, reason, status, created_at FROM (
+  SELECT CASE WHEN contact_id = :drop THEN other_contact_id ELSE contact_id END AS other,
+         score, reason, status, created_at
+  FROM merge_suggestions WHERE (contact_id = :drop OR other_contact_id = :drop) AND status IN ('open', 'dismissed')
+) WHERE other != :keep
+ON CONFLICT (contact_id, other_contact_id) DO UPDATE SET status = 'dismissed'
+  WHERE excluded.status = 'dismissed' AND merge_suggestions.status = 'open'
+"""
 
 
 def merge_contacts(db: Database, keep_id: int, drop_id: int) -> dict:
@@ -249,5 +277,12 @@ def merge_contacts(db: Database, keep_id: int, drop_id: int) -> dict:
         db.execute("UPDATE merge_suggestions SET status = 'merged' WHERE "
                    "(contact_id = ? AND other_contact_id = ?) OR (contact_id = ? AND other_contact_id = ?)",
                    [min(keep_id, drop_id), max(keep_id, drop_id)] * 2)
+        db.execute(_CARRY_SUGGESTIONS, {"keep": keep_id, "drop": drop_id})
+        # What still names the dropped contact goes with it. Spelled out rather than left to ON DELETE
+        # CASCADE, which needs `PRAGMA foreign_keys`: on, on Kith's connections; off, on the one
+        # Datasette writes through when the companion is not running.
+        db.execute("DELETE FROM contact_tags WHERE contact_id = ?", [drop_id])
+        db.execute("DELETE FROM relationships WHERE from_contact_id = ? OR to_contact_id = ?", [drop_id, drop_id])
+        db.execute("DELETE FROM merge_suggestions WHERE contact_id = ? OR other_contact_id = ?", [drop_id, drop_id])
         db.execute("DELETE FROM contacts WHERE id = ?", [drop_id])
     return moved
