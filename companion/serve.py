@@ -88,11 +88,12 @@ def make_datasette(db_path: Path) -> Datasette:
     # The Kith plugins load through the `datasette` entry point, as under plain `datasette kith.db`.
     # `forms: anyone`: this Datasette serves one local user on 127.0.0.1, who is anonymous to it,
     # and Datasette 1.0 grants anonymous actors no write permission; so Kith's own forms (and only
-    # those: not Datasette's write API) are open to whoever may view the pages.
+    # those: not Datasette's write API) are open to whoever may view the pages. `home: today`: /
+    # opens Kith's Today page (Datasette's own index is one click away, at /-/kith/datasette).
     from datasette_plugins.config import datasette_kwargs
 
     return Datasette([str(db_path)], settings={"sql_time_limit_ms": 3000, "max_returned_rows": 1000},
-                     **datasette_kwargs({"forms": "anyone"}))
+                     **datasette_kwargs({"forms": "anyone", "home": "today"}))
 
 
 class DatasetteProcess:
@@ -188,7 +189,7 @@ async def serve(db_path: Path, port: int, datasette_port: int | None, *, announc
 
     announce(f"Kith companion  http://127.0.0.1:{port}   (database: {db_path})")
     if datasette_url:
-        announce(f"Datasette       {datasette_url}/-/kith/network")
+        announce(f"Datasette       {datasette_url}/   (opens on Today)")
     announce("Pair the extension: run `kith pair` in another terminal and enter the code in its options page.")
     announce("Press Ctrl-C to stop.")
     try:
