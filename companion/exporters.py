@@ -29,7 +29,8 @@ SOCIAL_TYPES = {"linkedin": "linkedin", "x": "twitter", "github": "github", "mas
 CSV_IDENTITY_COLUMNS = ("email", "phone", "linkedin", "github", "x", "mastodon", "url")
 CSV_COLUMNS = ("kith_id", "name", "given_name", "family_name", "company", "title", "headline", "location",
                "birthday", "bio", "avatar_url", "pronouns", "credentials", "circle", "how_met",
-               "keep_in_touch_days", *CSV_IDENTITY_COLUMNS, "other_identities", "tags", "last_interaction_at")
+               "keep_in_touch_days", *CSV_IDENTITY_COLUMNS, "other_identities", "tags", "notes",
+               "last_interaction_at")
 MULTI = " ::: "
 
 
@@ -56,7 +57,7 @@ class _Grouped:
 
 def iter_contacts(db: Database, *, timeline: bool = False, notes: bool = False) -> Iterator[dict]:
     """Each contact as a dict with `identities` and `tags` (and `notes`, or the full `timeline`)."""
-    identities = _Grouped(db, "SELECT contact_id, kind, value, url, source FROM identities"
+    identities = _Grouped(db, "SELECT contact_id, kind, value, url, source, label FROM identities"
                               " ORDER BY contact_id, id")
     tags = _Grouped(db, "SELECT ct.contact_id, t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id"
                         " ORDER BY ct.contact_id, t.name")
@@ -139,6 +140,22 @@ def _vcard_birthday(birthday: str, version: str) -> str | None:
     return None
 
 
+def _types(label: str | None) -> str:
+    """`;TYPE=cell` (or `;TYPE=work,fax`) from an identity's label; only vCard's safe characters."""
+    kinds = [k for k in (label or "").replace(" ", "").lower().split(",") if k and k.replace("-", "").isalnum()]
+    return f";TYPE={','.join(kinds)}" if kinds else ""
+
+
+def _tel(value: str, types: str, v4: bool) -> str:
+    """A phone key as TEL: a tel: URI in 4.0 (`tel:+16505550100;ext=102`), text in 3.0
+    (`+16505550100 ext. 102`); a number kept without its country code is text in both."""
+    number, _, ext = value.partition(";ext=")
+    if v4 and number.startswith("+"):
+        return _prop("TEL", f"tel:{value}", f"{types};VALUE=uri")
+    text = f"{number} ext. {ext}" if ext else number
+    return _prop("TEL", _escape(text), f"{types};VALUE=text" if v4 else types)
+
+
 def _social_value(ident: dict) -> str:
     """The profile URL when it reads back as the same key, else the key itself (e.g. a URN)."""
     url = ident.get("url")
@@ -160,10 +177,11 @@ def contact_vcard(contact: dict, version: str = "4.0") -> str:
         lines.append(_prop("TITLE", _escape(contact["title"])))
     for ident in contact["identities"]:
         kind, value = ident["kind"], ident["value"]
+        types = _types(ident.get("label"))
         if kind == "email":
-            lines.append(_prop("EMAIL", _escape(value)))
+            lines.append(_prop("EMAIL", _escape(value), types))
         elif kind == "phone":
-            lines.append(_prop("TEL", f"tel:{value}", ";VALUE=uri") if v4 else _prop("TEL", _escape(value)))
+            lines.append(_tel(value, types, v4))
         elif kind == "url":
             lines.append(_prop("URL", ident.get("url") or value))
         elif kind in SOCIAL_TYPES:
@@ -228,17 +246,19 @@ def export_json(db: Database, out: IO[str]) -> int:
 # --- CSV ----------------------------------------------------------------------------------------
 
 def export_csv(db: Database, out: IO[str]) -> int:
-    """One row per contact; multiple identities and tags are joined with ' ::: ' as Google does."""
+    """One row per contact; multiple identities, tags and notes are joined with ' ::: ' as Google does
+    (`kith import csv` splits a Kith export's notes back apart)."""
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     n = 0
-    for contact in iter_contacts(db):
+    for contact in iter_contacts(db, notes=True):
         by_kind: dict[str, list[str]] = {}
         for ident in contact["identities"]:
             column = ident["kind"] if ident["kind"] in CSV_IDENTITY_COLUMNS else "other_identities"
             value = ident["value"] if column != "other_identities" else f"{ident['kind']}:{ident['value']}"
             by_kind.setdefault(column, []).append(value)
         row = {**contact, "kith_id": contact["id"], "tags": MULTI.join(contact["tags"]),
+               "notes": MULTI.join(note["body"] for note in contact["notes"]),
                **{k: MULTI.join(v) for k, v in by_kind.items()}}
         writer.writerow(["" if row.get(c) is None else row.get(c) for c in CSV_COLUMNS])
         n += 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from email.utils import parseaddr
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import phonenumbers
@@ -218,6 +219,8 @@ def email_key(addr: str) -> dict | None:
     s = addr.strip()
     if s.lower().startswith("mailto:"):
         s = unquote(s[7:].split("?", 1)[0])
+    if "<" in s and s.endswith(">"):  # '"Omega" <omega@example.com>', as mail clients write it
+        s = parseaddr(s)[1] or s
     try:
         info = validate_email(s, check_deliverability=False)
     except (EmailNotValidError, ValueError, TypeError):
@@ -226,7 +229,15 @@ def email_key(addr: str) -> dict | None:
     return _key("email", value, f"mailto:{value}")
 
 
-def phone_key(number: str, region: str | None = None) -> dict | None:
+_EXTENSION = re.compile(r"\s*(?:;\s*ext=|,?\s*(?:ext\.?|extension|x|#)\s*)(\d{1,7})\s*$", re.I)
+_LOCAL_PHONE = re.compile(r"^[\d\s().\-/]+$")
+
+
+def phone_key(number: str, region: str | None = None, *, local: bool = False) -> dict | None:
+    """E.164 (`+4930901820`), with `;ext=102` when the number has an extension. With `local`, a
+    number written without a country code and no `region` to read it by is kept as its digits
+    (`0171 1234567` → `01711234567`), so it is never lost; its `url` is None (a tel: URI needs
+    the country)."""
     s = number.strip()
     if s.lower().startswith("tel:"):
         s = unquote(s[4:])
@@ -235,11 +246,24 @@ def phone_key(number: str, region: str | None = None) -> dict | None:
     try:
         parsed = phonenumbers.parse(s, region.upper() if region else None)
     except phonenumbers.NumberParseException:
-        return None
+        return _local_phone(s) if local and not region else None
     if not (phonenumbers.is_valid_number(parsed) or phonenumbers.is_possible_number(parsed)):
         return None
     value = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if parsed.extension:
+        value += f";ext={parsed.extension}"
     return _key("phone", value, f"tel:{value}")
+
+
+def _local_phone(text: str) -> dict | None:
+    m = _EXTENSION.search(text)
+    main, ext = (text[:m.start()], m.group(1)) if m else (text, None)
+    if text.lstrip().startswith("+") or not _LOCAL_PHONE.match(main.strip()):
+        return None
+    digits = re.sub(r"\D", "", main)
+    if not 3 <= len(digits) <= 15:
+        return None
+    return _key("phone", digits + (f";ext={ext}" if ext else ""), None)
 
 
 def url_key(url: str) -> dict | None:
@@ -305,7 +329,7 @@ def _canonical(text, kind, region):
     if kind == "email":
         return email_key(s)
     if kind == "phone":
-        return phone_key(s, region)
+        return phone_key(s, region, local=True)
     if kind == "linkedin_urn":
         return linkedin_urn_key(s)
     if kind == "x_id":

@@ -19,7 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from .extract import extract_page, extract_selection
 from .errors import ApiError
-from .protocol import decode_json, parse_capture, payload_digest
+from .protocol import RAW_PAGE, decode_json, parse_capture, payload_digest
 from .store.captures import existing_capture, save_capture
 from .store.db import DbThread
 
@@ -53,8 +53,15 @@ def prepare(capture: dict, keep_raw: bool = True) -> dict:
     prepared: dict = {}
     page = capture.get("html") if capture["kind"] == "profile" else capture.get("page_html")
     if page is not None:
-        # zlib and sha256 release the GIL: compress on a second thread while extracting.
-        raw = _compressor().submit(compress_html, page) if keep_raw else None
+        # zlib and sha256 release the GIL: compress on a second thread while extracting. A page that
+        # came compressed (html_z) is stored as the bytes that came; only its hash is computed.
+        sent = capture.get(RAW_PAGE) if capture["kind"] == "profile" else None
+        if not keep_raw:
+            raw = None
+        elif sent is not None:
+            raw = _compressor().submit(lambda: (sent, hashlib.sha256(page.encode("utf-8", "replace")).hexdigest()))
+        else:
+            raw = _compressor().submit(compress_html, page)
         prepared["extraction"] = extract_page(page, capture["url"], capture.get("title"))
         if raw is not None:
             prepared["html_z"], prepared["html_sha256"] = raw.result()
@@ -67,7 +74,7 @@ def prepare(capture: dict, keep_raw: bool = True) -> dict:
 # Bodies above this size are decoded, validated and hashed in a worker process, not in the
 # server: json.loads and the digest of a 2 MB page hold the GIL for ~20 ms, a thread does not help.
 INLINE_BODY = 256 * 1024
-_PAGE_FIELDS = ("html", "page_html")
+_PAGE_FIELDS = ("html", "page_html", RAW_PAGE)
 
 
 def _needs_work(capture: dict) -> bool:
@@ -186,7 +193,7 @@ async def ingest_body(body: bytes, writer: DbThread, extractor: Extractor) -> di
     A big body is decoded, hashed and extracted in the pool first; `save_capture`
     still recognises a replay (or a conflicting reuse of the id) in its transaction.
     """
-    if len(body) <= INLINE_BODY:
+    if len(body) <= INLINE_BODY and b'"html_z"' not in body:  # a compressed page is inflated in the pool
         return await ingest(parse_capture(decode_json(body)), writer, extractor)
     capture, digest, prepared = await extractor.decode_and_prepare(body)
     return await writer.run(save_capture, capture, digest, prepared)

@@ -6,9 +6,12 @@ Pure functions: a JSON object in, a normalised capture dict out, or a
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import uuid
+import zlib
 
 from .errors import ApiError, ValidationError
 from .store.contacts import PROFILE_COLUMNS
@@ -110,7 +113,10 @@ def parse_capture(payload) -> dict:
         capture["url"] = None
 
     if kind == "profile":
-        capture["html"] = _text(payload, "html", MAX_HTML, required=True)
+        if payload.get("html_z") is not None and payload.get("html") is None:
+            capture["html"], capture[RAW_PAGE] = inflate_page(payload["html_z"])
+        else:
+            capture["html"] = _text(payload, "html", MAX_HTML, required=True)
         # A blank note or "how we met" from the popup means "none", not an error.
         capture["note"] = (_text(payload, "note", MAX_LONG_TEXT) or "").strip() or None
         capture["how_met"] = (_text(payload, "how_met", MAX_SHORT_TEXT) or "").strip() or None
@@ -150,6 +156,33 @@ def parse_capture(payload) -> dict:
     return {k: v for k, v in capture.items() if v is not None}
 
 
+# A profile page may come compressed (the extension sends `html_z`: base64 of zlib, what
+# CompressionStream('deflate') makes). It is inflated here (in the worker for any such body) and
+# the received bytes are kept under this key, to be stored as the raw capture as they are.
+RAW_PAGE = "_html_z"
+
+
+def inflate_page(value) -> tuple[str, bytes]:
+    """`html_z` to (the page, its zlib bytes); refuses what is not base64 zlib of UTF-8 text,
+    and a page that would inflate past MAX_HTML (a small body must not become gigabytes)."""
+    if not isinstance(value, str) or len(value) > MAX_HTML:
+        raise ValidationError("html_z must be a base64 string")
+    try:
+        data = base64.b64decode(value, validate=True)
+        inflater = zlib.decompressobj()
+        page = inflater.decompress(data, MAX_HTML + 1)
+    except (binascii.Error, ValueError, zlib.error):
+        raise ValidationError("html_z must be base64 of zlib-compressed HTML") from None
+    if len(page) > MAX_HTML or inflater.unconsumed_tail:
+        raise ApiError(413, "PAYLOAD_TOO_LARGE", f"html_z inflates to more than {MAX_HTML} bytes")
+    if not inflater.eof:
+        raise ValidationError("html_z is cut short")
+    try:
+        return page.decode("utf-8"), data
+    except UnicodeDecodeError:
+        raise ValidationError("html_z is not UTF-8 text") from None
+
+
 def decode_json(body: bytes) -> dict:
     """A request body to a JSON object, or the API's INVALID_JSON error (pure; runs in a worker too)."""
     if not body:
@@ -171,7 +204,7 @@ def payload_digest(capture: dict) -> str:
     """A stable hash of a capture's content, for telling a replay from a conflicting reuse of an id.
     Pages are hashed on their own (hashlib releases the GIL), not re-serialised as JSON."""
     pages = {k: capture[k] for k in ("html", "page_html") if k in capture}
-    rest = {k: v for k, v in capture.items() if k not in pages}
+    rest = {k: v for k, v in capture.items() if k not in pages and k != RAW_PAGE}
     canonical = json.dumps(rest, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     try:
         digest = hashlib.sha256(canonical.encode("utf-8"))

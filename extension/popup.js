@@ -4,10 +4,11 @@
 import { createClient, errorMessage } from './lib/client.js';
 import { loadSettings } from './lib/settings.js';
 import { capturePage, isCapturableUrl } from './lib/page.js';
-import { profileCapture, noteCapture, interactionCapture, EDIT_FIELDS } from './lib/captures.js';
+import { profileCapture, noteCapture, interactionCapture, deflateBase64, EDIT_FIELDS } from './lib/captures.js';
 import { fieldsFromExtraction } from './lib/fields.js';
 import { $, el, show, ask, formatDate, hasHostAccess, requestHostAccess } from './lib/ui.js';
 import { renderQueue, wireQueue } from './popup-queue.js';
+import { catchUpText, upcomingText } from './lib/today.js';
 
 const storage = chrome.storage.local;
 const client = createClient({ fetch: (...a) => fetch(...a), getSettings: () => loadSettings(storage) });
@@ -54,6 +55,10 @@ function showSaved(found, { quiet = false } = {}) {
   const li = found.last_interaction;
   $('saved-last-interaction').textContent = li
     ? [li.kind, formatDate(li.happened_at), li.summary].filter(Boolean).join(' · ') : 'none yet';
+  const catchUp = catchUpText(found.catch_up, formatDate);
+  $('saved-catch-up').textContent = catchUp.text;
+  $('saved-catch-up').dataset.state = catchUp.state;
+  $('saved-upcoming').textContent = upcomingText(found.upcoming) || 'nothing in the next two weeks';
   const notes = found.notes || [];
   $('saved-notes').replaceChildren(...notes.map((n, i) => el('li',
     i === 0 ? { id: 'last-note', 'data-testid': 'last-note' } : {},
@@ -132,7 +137,10 @@ async function save(event) {
   $('save').disabled = true;
   setStatus('Saving…', 'working');
   try {
-    const capture = profileCapture({ page: state.page, values: formValues(), original: state.original,
+    // Compressed while the popup was open (loadPage); a page that would not compress goes as it is.
+    const htmlZ = await state.pageZ?.catch(() => null);
+    const page = htmlZ ? { ...state.page, htmlZ } : state.page;
+    const capture = profileCapture({ page, values: formValues(), original: state.original,
       circle: $('circle').value, tags: $('tags').value, howMet: $('how-met').value, note: $('note').value });
     const r = await ask('enqueue', { capture });
     const name = r.response?.body?.contact?.name;
@@ -190,6 +198,8 @@ async function start() {
 
   try {
     state.page = await loadPage();
+    // Compress now, while the preview runs: Save then moves a few hundred KB, not the whole page.
+    state.pageZ = deflateBase64(state.page.html);
   } catch (err) {
     setStatus(`This page cannot be saved: ${err.message}.`, 'error');
     return;

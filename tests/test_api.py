@@ -154,3 +154,36 @@ async def test_unparsed_page_keeps_raw_capture(companion):
     row = db["captures"].get(body["capture_id"])
     assert row["status"] == "unparsed" and row["html"]
     assert db["contacts"].get(body["contact_id"])["name"] == "Just a page"
+
+
+async def test_a_compressed_page_is_inflated_extracted_and_kept_as_sent(companion):
+    """`html_z` (base64 of zlib, as the extension's CompressionStream makes it): the page is extracted
+    as if sent plain, the stored raw capture is the very bytes that came, and a replay is a duplicate."""
+    import base64
+    import sqlite3
+    import uuid
+    import zlib
+
+    from companion.ingest import decompress_html
+
+    html = ('<html><head><title>Jane Doe | LinkedIn</title></head><body><h1>Jane Doe</h1>'
+            + '<p>filler ' * 60000 + '</p></body></html>')
+    raw = zlib.compress(html.encode(), 6)
+    body = {"capture_id": str(uuid.uuid4()), "kind": "profile", "url": "https://www.linkedin.com/in/jane-z/",
+            "title": "Jane Doe | LinkedIn", "html_z": base64.b64encode(raw).decode()}
+    first = await companion.client.post("/v1/captures", json=body, headers=companion.headers())
+    assert first.status == 201, await first.text()
+    again = await companion.client.post("/v1/captures", json=body, headers=companion.headers())
+    assert again.status == 200 and (await again.json())["duplicate"]
+    con = sqlite3.connect(companion.db_path)
+    stored, digest = con.execute("SELECT html, html_sha256 FROM captures WHERE id = ?", [body["capture_id"]]).fetchone()
+    con.close()
+    assert stored == raw and decompress_html(stored) == html
+    import hashlib
+    assert digest == hashlib.sha256(html.encode()).hexdigest()
+    for bad, status in (("not base64!", 422), (base64.b64encode(b"plain text").decode(), 422),
+                        (base64.b64encode(raw[:-20]).decode(), 422),
+                        (base64.b64encode(zlib.compress(b"\xff\xfe" * 10)).decode(), 422)):
+        response = await companion.client.post("/v1/captures", headers=companion.headers(), json={
+            **body, "capture_id": str(uuid.uuid4()), "html_z": bad})
+        assert response.status == status, (bad[:20], response.status, await response.text())

@@ -55,19 +55,21 @@ def full_db(tmp_path) -> Path:
     return path
 
 
-def people(path: Path, *, notes: bool = True) -> list[tuple]:
-    """Each contact as comparable data: profile fields, identity keys, tags, note bodies."""
+def people(path: Path, *, notes: bool = True, labels: bool = True) -> list[tuple]:
+    """Each contact as comparable data: profile fields, identity keys (with their labels: cell, work…),
+    tags, note bodies. A CSV keeps no labels."""
     conn = sqlite3.connect(path)
     conn.row_factory = sqlite3.Row
     out = []
     for row in conn.execute("SELECT * FROM contacts"):
         cid = row["id"]
         idents = sorted(tuple(r) for r in conn.execute(
-            "SELECT kind, value FROM identities WHERE contact_id = ?", [cid]))
+            "SELECT kind, value, label FROM identities WHERE contact_id = ?", [cid]))
         tags = sorted(r[0] for r in conn.execute(
             "SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id = ?", [cid]))
         bodies = sorted(r[0] for r in conn.execute("SELECT body FROM notes WHERE contact_id = ?", [cid])) \
             if notes else []
+        idents = [i if labels else i[:2] for i in idents]
         out.append((tuple(row[k] for k in PROFILE), tuple(map(tuple, idents)), tuple(tags), tuple(bodies)))
     conn.close()
     return sorted(out, key=repr)
@@ -96,7 +98,7 @@ def test_vcard_to_stdout_and_specifics(full_db):
     assert "X-KITH-IDENTITY;TYPE=linkedin_urn:urn:li:fsd_profile:ACoAAB12\r\n" in octo
     assert "BDAY:--0229\r\n" in octo and "X-KITH-CIRCLE:both\r\n" in octo
     grace = next(card for card in text.split("END:VCARD") if "FN:Grace Hopper" in card)
-    assert "TEL;VALUE=uri:tel:+12125550199\r\n" in grace
+    assert "TEL;TYPE=cell;VALUE=uri:tel:+12125550199\r\n" in grace
     assert "X-SOCIALPROFILE;TYPE=twitter:https://x.com/gracehopper\r\n" in grace
 
 
@@ -105,7 +107,7 @@ def test_csv_round_trip(full_db, tmp_path):
     kith("export", "csv", "--db", full_db, "-o", out)
     copy = tmp_path / "copy.db"
     kith("import", "csv", "--db", copy, out)
-    assert people(copy, notes=False) == people(full_db, notes=False)
+    assert people(copy, labels=False) == people(full_db, labels=False)
 
 
 def test_json_has_everything(full_db):
@@ -113,7 +115,8 @@ def test_json_has_everything(full_db):
     assert doc["format"] == "kith-export" and len(doc["contacts"]) == len(people(full_db))
     ada = next(c for c in doc["contacts"] if c["name"] == "Ada Lovelace")
     assert {"kind": "linkedin", "value": "https://www.linkedin.com/in/ada-lovelace/",
-            "url": "https://www.linkedin.com/in/ada-lovelace/", "source": "import:linkedin"} in ada["identities"]
+            "url": "https://www.linkedin.com/in/ada-lovelace/", "source": "import:linkedin", "label": None} \
+        in ada["identities"]
     types = [e["type"] for e in ada["timeline"]]
     assert types.count("message") == 4 and "interaction" in types
     assert [e["at"] for e in ada["timeline"]] == sorted(e["at"] for e in ada["timeline"])

@@ -212,3 +212,101 @@ def test_vcard_one_odd_line_never_refuses_the_file(db_path, tmp_path, quirk):
     report = import_json("vcard", "--db", db_path, path)
     assert report["created"] == 1
     assert contact_by_identity(db_path, "email", "quinn@example.org")["name"] == "Quinn Quirk"
+
+
+# --- CSVs from Thunderbird and Outlook -----------------------------------------------------------
+
+def identities_of(db_path: Path, contact_id: int) -> list[tuple]:
+    return q(db_path, "SELECT kind, value, label FROM identities WHERE contact_id = ? ORDER BY kind, value",
+             [contact_id])
+
+
+def test_thunderbird_csv(db_path):
+    """`Primary Email`/`Secondary Email`, `Work Phone`/`Mobile Number`, `Home City`…, `Birth Year/Month/Day`."""
+    report = import_json("csv", "--db", db_path, FIDELITY / "thunderbird.csv")
+    assert report["created"] == 2
+    priya = contact_by_identity(db_path, "email", "priya.nair@example.in")
+    assert (priya["name"], priya["company"], priya["title"], priya["location"], priya["birthday"]) == (
+        "Priya Nair", "Lotus Insights", "Data Scientist", "Bengaluru, Karnataka, India", "1988-07-14")
+    assert identities_of(db_path, priya["id"]) == [
+        ("email", "pnair@example.org", None), ("email", "priya.nair@example.in", None),
+        ("phone", "+918041234567", "work"), ("phone", "+919845012345", "cell"),
+        ("url", "https://priya.example.in/", None)]
+    assert notes_of(db_path, priya["id"]) == ["Met at PyCon India.", "From CSV:\nDepartment: Analytics"]
+    tomas = contact_by_identity(db_path, "email", "tomas@example.cl")
+    assert (tomas["name"], tomas["birthday"]) == ("Tomás Ríos", "--03-09")
+    assert notes_of(db_path, tomas["id"]) == ["From CSV:\nPhone (not readable): ask at reception"]
+    assert report["unreadable"] == {"phones": 1}
+    reimport_changes_nothing(db_path, "csv", "--db", db_path, FIDELITY / "thunderbird.csv")
+
+
+def test_outlook_semicolon_csv(db_path):
+    """Semicolons, Windows-1252, `Title` (Dr.) beside `Job Title`, `E-mail Address`/`Email Home`, day-first
+    birthdays, phones with their kind, an extension, one without a country code (no --region), rows that
+    have only an email (one as `"Omega" <omega@example.com>`)."""
+    report = import_json("csv", "--db", db_path, FIDELITY / "outlook_semicolon.csv")
+    assert report["created"] == 4 and report["skipped"] == 0
+    helga = contact_by_identity(db_path, "email", "helga@nordlys.example")
+    assert (helga["name"], helga["given_name"], helga["family_name"], helga["title"], helga["company"],
+            helga["location"], helga["birthday"]) == (
+        "Dr. Helga Sørensen", "Helga", "Sørensen", "Chief Physician", "Nordlys Klinik", "Tromsø, Norway",
+        "1971-01-20")
+    assert identities_of(db_path, helga["id"]) == [
+        ("email", "helga.s@example.no", "home"), ("email", "helga@nordlys.example", None),
+        ("phone", "+4722000099", "pager"), ("phone", "+4777600000;ext=214", "work"),
+        ("phone", "+4777600001", "work,fax"), ("phone", "0412345678", "cell")]
+    assert notes_of(db_path, helga["id"]) == [
+        "Prefers mornings; speaks Sami.", "From CSV:\nBusiness Street: Fjordgata 3\nBusiness Postal Code: 9008"]
+    ken = contact_by_identity(db_path, "email", "ken@example.ng")
+    assert (ken["name"], ken["title"], ken["birthday"]) == ("Mr. Ken Adeyemi", None, "1985-03-02")
+    assert contact_by_identity(db_path, "email", "omega@example.com")["name"] == "Omega"
+    assert contact_by_identity(db_path, "email", "solo@example.org")["name"] == "solo@example.org"
+    assert not q(db_path, "SELECT id FROM contacts WHERE name = ''")
+    assert any("1 phone numbers have no country code" in w for w in report["warnings"])
+    reimport_changes_nothing(db_path, "csv", "--db", db_path, FIDELITY / "outlook_semicolon.csv")
+
+
+# --- round trips ------------------------------------------------------------------------------------
+
+def card_data(db_path: Path) -> list[tuple]:
+    """Name, organisation, title, birthday, every email and phone with its type, every note."""
+    out = []
+    for cid, name, company, title, birthday in q(db_path, "SELECT id, name, company, title, birthday FROM contacts"):
+        keys = tuple(q(db_path, "SELECT kind, value, label FROM identities WHERE contact_id = ? ORDER BY 1, 2",
+                       [cid]))
+        out.append((name, company, title, birthday, keys, tuple(sorted(notes_of(db_path, cid)))))
+    return sorted(out)
+
+
+MARGUERITE = ("Marguerite Oyelaran", "Tidewater Instruments", "Principal Engineer", "1979-04-23", (
+    ("email", "m.oyelaran@tidewater.example", "work"), ("email", "marguerite@example.net", "home"),
+    ("phone", "+14155550100;ext=102", "work"), ("phone", "+14155550132", "cell"),
+    ("phone", "+14155550133", "work,fax"), ("phone", "+14155550134", "pager"), ("phone", "02079460321", "home")),
+    ("From vCard:\nDepartment: R&D", "Loves tide tables.\nCall before noon."))
+BARTHOLOMEW = ("Bartholomew Achterberg", None, None, None, (
+    ("phone", "0101234567;ext=45", "home"), ("phone", "0612345678", "cell")), ("Only local numbers on this card.",))
+
+
+@pytest.mark.parametrize("version", ["4.0", "3.0"])
+def test_vcard_export_import_keeps_types_extensions_and_local_numbers(db_path, tmp_path, version):
+    """Seven numbers in, seven TEL lines out (none had been written for numbers without a country code),
+    each with its TYPE; an extension survives; emails keep theirs."""
+    import_json("vcard", "--db", db_path, FIDELITY / "address_book.vcf")
+    assert card_data(db_path) == [BARTHOLOMEW, MARGUERITE]
+    out = tmp_path / "out.vcf"
+    kith("export", "vcard", "--db", db_path, "--version", version, "-o", out)
+    assert out.read_bytes().decode("utf-8").count("\r\nTEL;") == 7
+    copy = tmp_path / "copy.db"
+    import_json("vcard", "--db", copy, out)
+    assert card_data(copy) == card_data(db_path)
+    reimport_changes_nothing(db_path, "vcard", "--db", db_path, FIDELITY / "address_book.vcf")
+
+
+def test_csv_export_import_keeps_notes(db_path, tmp_path):
+    import_json("vcard", "--db", db_path, FIDELITY / "address_book.vcf")
+    out = tmp_path / "out.csv"
+    kith("export", "csv", "--db", db_path, "-o", out)
+    copy = tmp_path / "copy.db"
+    import_json("csv", "--db", copy, out)
+    strip = [(c[0], c[1], c[2], c[3], tuple(k[:2] for k in c[4]), c[5]) for c in card_data(db_path)]
+    assert [(c[0], c[1], c[2], c[3], tuple(k[:2] for k in c[4]), c[5]) for c in card_data(copy)] == strip

@@ -234,8 +234,11 @@ def test_vcard_versions(db_path):
         "Dr. Jörg Müller", "Jörg", "Bergbau AG", "1970-01-02")
     assert q(db_path, "SELECT body FROM notes WHERE contact_id = ? ORDER BY id", [jorg["id"]]) == [
         ("Met at the Berlin mining expo.\nLikes long walks in abandoned mines.",),
-        ("From vCard:\nDepartment: Forschung\nPhone (cell): 0171 1234567",)]
+        ("From vCard:\nDepartment: Forschung",)]
     assert contact_by_identity(db_path, "phone", "+4930901820")["id"] == jorg["id"]
+    # Without --region, a number with no country code is kept as written, with its type.
+    assert q(db_path, "SELECT contact_id, label FROM identities WHERE kind = 'phone' AND value = '01711234567'") == [
+        (jorg["id"], "cell")]
     assert contact_by_identity(db_path, "github", "https://github.com/chidi-okafor")["name"] == "Chidi Okafor"
 
     grace = contact_by_identity(db_path, "phone", "+12125550199")  # 3.0, Apple style

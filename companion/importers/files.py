@@ -123,8 +123,39 @@ class CsvTable:
         return None
 
 
+_DELIMITERS = (",", ";", "\t")
+
+
+def sniff_delimiter(text: str, lines: int = 20) -> str:
+    """The separator of a CSV: a comma unless semicolons (European spreadsheets and Outlook) or
+    tabs are more frequent on some early line, outside quotes."""
+    best, best_count = ",", 0
+    counts = dict.fromkeys(_DELIMITERS, 0)
+    quoted = False
+    seen = 0
+    line_counts = dict.fromkeys(_DELIMITERS, 0)
+    for ch in text[:65536]:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "\n" and not quoted:
+            for d in _DELIMITERS:
+                counts[d] = max(counts[d], line_counts[d])
+            line_counts = dict.fromkeys(_DELIMITERS, 0)
+            seen += 1
+            if seen >= lines:
+                break
+        elif ch in line_counts and not quoted:
+            line_counts[ch] += 1
+    for d in _DELIMITERS:
+        counts[d] = max(counts[d], line_counts[d])
+    for d in _DELIMITERS:
+        if counts[d] > best_count:
+            best, best_count = d, counts[d]
+    return best
+
+
 def _records(text: str, path: str) -> Iterator[tuple[int, list[str]]]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=sniff_delimiter(text))
     start = 1
     try:
         for row in reader:

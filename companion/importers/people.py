@@ -282,7 +282,8 @@ def save_people(db: Database, people: list[Person], *, source: str, report: Impo
                 if holder is None:
                     owner[key] = cid
                     new_identities.append({"contact_id": cid, "kind": key[0], "value": key[1],
-                                           "url": ident.get("url"), "source": ident.get("rel") or ident_source})
+                                           "url": ident.get("url"), "source": ident.get("rel") or ident_source,
+                                           "label": ident.get("label")})
                 elif holder != cid:
                     if holder not in others:
                         others.append(holder)
@@ -302,8 +303,8 @@ def save_people(db: Database, people: list[Person], *, source: str, report: Impo
     _insert_contacts(db, list(new_rows.values()))
     if new_identities:
         db.conn.executemany(
-            "INSERT INTO identities (contact_id, kind, value, url, source)"
-            " VALUES (:contact_id, :kind, :value, :url, :source)", new_identities)
+            "INSERT INTO identities (contact_id, kind, value, url, source, label)"
+            " VALUES (:contact_id, :kind, :value, :url, :source, :label)", new_identities)
     changed = _update_existing(db, existing, source, now)
     changed.update(r["contact_id"] for r in new_identities if r["contact_id"] not in new_rows)
     for cid, other in share_suggestions:

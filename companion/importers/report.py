@@ -66,6 +66,13 @@ class ImportReport:
     def skip_line(self, file, line: int | None, reason: str) -> None:
         self.skipped_lines.append(Skip(str(file), line, reason))
 
+    def note_local_phones(self, people) -> None:
+        """Say how many phone numbers were kept as written, without a country code."""
+        local = sum(1 for p in people for i in p.identities if i["kind"] == "phone" and not i["value"].startswith("+"))
+        if local:
+            self.warnings.append(f"{local} phone numbers have no country code: kept as written; re-run with"
+                                 " --region CC to store them in international form")
+
     @property
     def skipped_count(self) -> int:
         return sum(s.count for s in self.skipped)

@@ -65,9 +65,9 @@ class Prop:
 
     @property
     def types(self) -> str:
-        kinds = [t for t in self.param("TYPE") + self.flags
+        kinds = [t.lower() for t in self.param("TYPE") + self.flags
                  if t.upper() not in ("INTERNET", "PREF", "VOICE", "X400", "QUOTED-PRINTABLE", "BASE64")]
-        return ", ".join(k.lower() for k in kinds)
+        return ", ".join(dict.fromkeys(kinds))
 
     @property
     def text(self) -> str:
@@ -337,15 +337,15 @@ def parse_vcards(data: bytes, path: str, report: ImportReport, *, region: str | 
             report.skip(path, line, "the card has no name, email, phone or URL")
         else:
             people.append(person)
-    if unread_phones:
-        report.warnings.append(f"{unread_phones} phone numbers without a country code were kept in notes;"
-                               " re-run with --region CC to read them")
+    report.unreadable["phones"] += unread_phones
+    report.note_local_phones(people)
     return people
 
 
 def card_to_person(props: list[Prop], path: str, line: int | None,
                    region: str | None = None) -> tuple[Person | None, int]:
-    """One card → a Person (or None when it names nobody), and how many phones could not be read."""
+    """One card → a Person (or None when it names nobody), and how many phones could not be read
+    (kept in the card's note)."""
     fields: dict = {}
     identities: list[dict] = []
     tags: list[str] = []
@@ -353,8 +353,10 @@ def card_to_person(props: list[Prop], path: str, line: int | None,
     extra: list[str] = []
     unread_phones = 0
 
-    def identity(value: str, kind: str | None, label: str, handle: str = "") -> dict | None:
+    def identity(value: str, kind: str | None, label: str, handle: str = "", prop: Prop | None = None) -> dict | None:
         key = canonical_identity(value, kind=kind, region=region) if value else None
+        if key is not None and prop is not None and prop.types:
+            key = {**key, "label": prop.types.replace(", ", ",")}  # what the card called it: cell, work…
         if key is None and handle:
             key = canonical_identity(handle, kind=kind)
         if key is None and value and kind not in (None, "email", "phone"):
@@ -387,10 +389,10 @@ def card_to_person(props: list[Prop], path: str, line: int | None,
         elif name == "TITLE":
             fields.setdefault("title", text)
         elif name == "EMAIL":
-            identity(text, "email", labelled("Email", prop))
+            identity(text, "email", labelled("Email", prop), prop=prop)
         elif name == "TEL":
-            if identity(text, "phone", labelled("Phone", prop)) is None and text:
-                unread_phones += not text.startswith(("+", "tel:+"))
+            if identity(text, "phone", labelled("Phone", prop), prop=prop) is None and text:
+                unread_phones += 1
         elif name == "URL":
             identity(text, None, labelled("URL", prop))
         elif name == "X-SOCIALPROFILE":

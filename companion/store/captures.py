@@ -21,7 +21,7 @@ from .activity import add_messages, add_note, log_interaction
 from .contacts import PROFILE_COLUMNS, contact_tags, find_contact, resolve_and_upsert, set_tags
 
 # What the capture row keeps of the request besides the page (for re-extraction and export).
-_PAYLOAD_DROP = ("html", "page_html")
+_PAYLOAD_DROP = ("html", "page_html", "_html_z")  # _html_z: protocol.RAW_PAGE, a compressed page as sent
 SUMMARY_COLUMNS = ("id", "name", "headline", "company", "title", "location", "avatar_url",
                    "circle", "how_met", "created_at", "last_interaction_at", "keep_in_touch_days")
 

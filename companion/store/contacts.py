@@ -55,7 +55,7 @@ def attach_identities(db: Database, contact_id: int, identities: Iterable[dict],
         if row is None:
             db["identities"].insert({
                 "contact_id": contact_id, "kind": ident["kind"], "value": ident["value"],
-                "url": ident.get("url"), "source": ident.get("rel") or source,
+                "url": ident.get("url"), "source": ident.get("rel") or source, "label": ident.get("label"),
             })
         elif row[0] != contact_id and row[0] not in owners:
             owners.append(row[0])

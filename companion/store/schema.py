@@ -383,6 +383,14 @@ def _dated_notes(db: Database) -> None:
     db.executescript(DATED_NOTES)
 
 
+@migrations(name="0009_identity_labels")
+def _identity_labels(db: Database) -> None:
+    # What an address book called an email or phone: cell, work, fax, pager… (a vCard's TYPE), so a
+    # round trip keeps it. Column by column, so re-applying it (kith doctor's repair) is a no-op.
+    if "label" not in {c.name for c in db["identities"].columns}:
+        db.execute("ALTER TABLE identities ADD COLUMN label TEXT")
+
+
 def ensure_db_shape(db: Database) -> list[str]:
     """Bring any Kith database, new or old, up to the current shape.
 

@@ -23,8 +23,25 @@ export function diffEdits(values, original = {}) {
   return edits;
 }
 
+/**
+ * The page as the companion stores it: zlib (CompressionStream 'deflate'), base64 for JSON.
+ * A 2 MB page becomes a few hundred KB, so the runtime message, the queue's storage write
+ * and the POST all move that instead; the companion inflates it in its worker and keeps
+ * these very bytes as the raw capture (docs/PROTOCOL.md, `html_z`).
+ */
+export async function deflateBase64(text) {
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream('deflate'));
+  const bytes = new Uint8Array(await new Response(stream).arrayBuffer());
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+/** `page.htmlZ` (from deflateBase64) is sent instead of `page.html` when present. */
 export function profileCapture({ page, values = {}, original = {}, circle, tags, howMet, note }) {
-  const c = { kind: 'profile', url: page.url, title: page.title || undefined, html: page.html };
+  const c = { kind: 'profile', url: page.url, title: page.title || undefined };
+  if (page.htmlZ) c.html_z = page.htmlZ;
+  else c.html = page.html;
   const edits = diffEdits(values, original);
   if (Object.keys(edits).length) c.edits = edits;
   if (CIRCLES.includes(circle)) c.circle = circle;

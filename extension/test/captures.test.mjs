@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseTags, diffEdits, profileCapture, messageCapture, noteCapture, interactionCapture } from '../lib/captures.js';
+import { inflateSync } from 'node:zlib';
+import { parseTags, diffEdits, profileCapture, messageCapture, noteCapture, interactionCapture, deflateBase64 } from '../lib/captures.js';
 
 const page = { url: 'https://github.com/octo', title: 'octo', html: '<html></html>' };
 
@@ -33,4 +34,18 @@ test('message, note and interaction captures', () => {
   assert.deepEqual(m, { kind: 'message', url: 'https://x/', title: 'T', text: 'hello', html: '<b>hello</b>', page_html: '<p>' });
   assert.deepEqual(noteCapture({ text: ' n ', contactId: 7, url: 'https://x/' }), { kind: 'note', text: 'n', contact_id: 7, url: 'https://x/' });
   assert.deepEqual(interactionCapture({ contactId: 7, summary: '' }), { kind: 'interaction', interaction_kind: 'met', contact_id: 7 });
+});
+
+test('deflateBase64 gives zlib bytes the companion inflates back to the page, byte for byte', async () => {
+  const html = '<html><body>' + 'Zoë 李 <p>hello</p> '.repeat(50000) + '\u{1F600}</body></html>';
+  const b64 = await deflateBase64(html);
+  assert.ok(b64.length < html.length / 20, `compressed to ${b64.length} of ${html.length}`);
+  assert.equal(inflateSync(Buffer.from(b64, 'base64')).toString('utf8'), html);
+  assert.equal(inflateSync(Buffer.from(await deflateBase64(''), 'base64')).toString('utf8'), '');
+});
+
+test('a profile capture carries the compressed page instead of the page when it has one', () => {
+  const c = profileCapture({ page: { ...page, htmlZ: 'eJwLAQ==' } });
+  assert.equal(c.html_z, 'eJwLAQ==');
+  assert.equal('html' in c, false);
 });
