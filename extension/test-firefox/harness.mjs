@@ -374,6 +374,23 @@ export function extensionForTests(dest) {
   return dest;
 }
 
+/**
+ * page.setViewport, for Firefox 140 too: puppeteer sends emulation.setScreenOrientationOverride beside
+ * browsingContext.setViewport, and Firefox 140's WebDriver BiDi does not know that command (153 does).
+ * The viewport itself is set either way; this checks that it was.
+ */
+export async function setViewport(page, { width, height }) {
+  try {
+    await page.setViewport({ width, height });
+  } catch (err) {
+    if (!/setScreenOrientationOverride/.test(String(err?.message))) throw err;
+  }
+  await waitUntil(async () => {
+    const [w, h] = await page.evaluate(() => [innerWidth, innerHeight]);
+    return w === width && h === height;
+  }, { timeout: 10_000, what: `a ${width}x${height} viewport` });
+}
+
 /** location.href of a page, or '' when it cannot be asked (closing, or not ours to script). */
 async function hrefOf(page) {
   try {
@@ -397,7 +414,7 @@ export async function launchFirefox({ dir = tempDir(), prefs = {}, viewport = { 
     browser: 'firefox',
     executablePath: FIREFOX,
     headless: true,
-    defaultViewport: viewport,
+    defaultViewport: null, // set per page by setViewport() below
     protocolTimeout: 180_000,
     extraPrefsFirefox: {
       'extensions.webextensions.uuids': JSON.stringify({ [GECKO_ID]: uuid }),
@@ -410,7 +427,7 @@ export async function launchFirefox({ dir = tempDir(), prefs = {}, viewport = { 
     if (installedId !== GECKO_ID) throw new Error(`installed ${installedId}, expected ${GECKO_ID}`);
     ext.control = await ext.waitForPage((href) => href === ext.url('options.html'),
       { what: 'the welcome tab (options page) the extension opens on install' });
-    await ext.control.setViewport(viewport);
+    await setViewport(ext.control, viewport);
   } catch (err) {
     await browser.close().catch(() => {});
     throw err;
@@ -504,7 +521,7 @@ export class FirefoxExtension {
     const target = this.url(`${pagePath}${sep}_t=${++this.seq}`); // unique, so the new tab is told apart
     await this.evaluate((u) => chrome.tabs.create({ url: u }).then(() => true), target);
     const page = await this.waitForPage((href) => href === target, { what: target });
-    if (width && height) await page.setViewport({ width, height });
+    if (width && height) await setViewport(page, { width, height });
     await page.bringToFront();
     return page;
   }
