@@ -152,7 +152,10 @@ def test_phones_e164():
     assert value("tel:+44-20-7946-0958") == "+442079460958"
     assert value("020 7946 0958", "phone", region="GB") == "+442079460958"
     assert value("(202) 555-0173", "phone", region="us") == "+12025550173"
-    assert canonical_identity("020 7946 0958", "phone") is None  # no country, no default region
+    # No country and no default region: kept as its digits, never dropped (docs/IDENTITY.md).
+    assert canonical_identity("020 7946 0958", "phone") == {"kind": "phone", "value": "02079460958", "url": None}
+    assert canonical_identity("020 7946 0958") is None  # only an explicit phone is read that way
+    assert value("+1 650 555 0100 ext. 102", "phone") == "+16505550100;ext=102"
     assert canonical_identity("+44 20 7946 0958")["url"] == "tel:+442079460958"
 
 
