@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import random
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -149,6 +150,57 @@ def best(trials: list[tuple[float, float]]) -> tuple[float, float]:
     return min(trials)
 
 
+CLUSTERED_SIZES = (10_000, 30_000, 100_000)
+HEADLINE = 30_000
+
+
+def _command(args: list[str]) -> float:
+    """Wall seconds of a command, start to exit (Python start-up and imports included)."""
+    started = time.perf_counter()
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def run_clustered(sizes=CLUSTERED_SIZES, repeat: int = 3) -> list[dict]:
+    """The headline: `kith import linkedin` of a clustered Connections.csv as a command, against
+    `sqlite-utils insert db t Connections.csv --csv` of the same file (what a Datasette user would
+    run instead), alternately, best of `repeat`; then the growth with the file's size."""
+    bindir = Path(sys.executable).parent
+    kith, sqlite_utils = str(bindir / "kith"), str(bindir / "sqlite-utils")
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        per_size = {}
+        for n in sizes:
+            folder = tmp / f"c{n}"
+            folder.mkdir()
+            write_clustered_connections(folder / "Connections.csv", n)
+            trials, refs = [], []
+            for r in range(repeat if n == HEADLINE else 1):
+                trials.append(_command([kith, "import", "linkedin", "--db", str(folder / f"k{r}.db"),
+                                        str(folder / "Connections.csv")]))
+                refs.append(_command([sqlite_utils, "insert", str(folder / f"s{r}.db"), "t",
+                                      str(folder / "Connections.csv"), "--csv"]))
+            per_size[n] = (min(trials), min(refs))
+        kith_s, ref_s = per_size[HEADLINE]
+        out.append({"name": f"kith import linkedin, clustered {HEADLINE:,} rows (command)",
+                    "figure_ms": round(kith_s * 1000, 1), "reference_ms": round(ref_s * 1000, 1),
+                    "ratio": round(kith_s / ref_s, 2), "target": "≤ 0.5× sqlite-utils",
+                    "note": f"end to end as commands, best of {repeat}, alternating; reference: `sqlite-utils insert "
+                            "db t Connections.csv --csv` of the same file"})
+        base = sizes[0]
+        for n in sizes:
+            if n == HEADLINE:
+                continue
+            kith_n, ref_n = per_size[n]
+            growth = (kith_n / per_size[base][0]) / (n / base)
+            out.append({"name": f"kith import linkedin, clustered {n:,} rows (command)",
+                        "figure_ms": round(kith_n * 1000, 1), "reference_ms": round(ref_n * 1000, 1),
+                        "ratio": round(kith_n / ref_n, 2), "target": "growth: linear or better",
+                        "note": f"one run; time per row relative to {base:,} rows: {growth:.2f}"})
+    return out
+
+
 def run(repeat: int = 3) -> list[dict]:
     """Each figure and its reference are the best of `repeat` runs, taken alternately."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -175,7 +227,7 @@ def run(repeat: int = 3) -> list[dict]:
 
 def main() -> None:
     print("name, figure_ms, reference_ms, ratio")
-    for r in run():
+    for r in run_clustered() + run():
         print(f"{r['name']}, {r['figure_ms']}, {r['reference_ms']}, {r['ratio']}")
 
 
