@@ -1,5 +1,11 @@
 """microformats2 h-card and rel=me via mf2py, mapped onto the Kith profile.
 
+Microformats v1 (`class="vcard"` with `fn`, `org`, `title`, `email`, `adr`), still on older
+personal sites and blog themes, is read through mf2py's backwards-compatible parsing. A vcard that
+is itself a v1 property of another root (a blog theme's `<div class="vcard author">` inside an
+`hentry`) comes back from mf2py without its properties, so each top-level vcard is also parsed on
+its own.
+
 The representative h-card (uid = url = page, else url also a rel=me, else the first top-level
 h-card) is the page subject; its other urls and the page's rel=me links are the same person.
 """
@@ -7,6 +13,8 @@ h-card) is the page subject; its other urls and the page's rel=me links are the 
 from __future__ import annotations
 
 from ..identity import canonical_identity
+from .dom import classes
+from .names import looks_like_url
 from .prune import HTML5LIB_MAX, microformats_doc
 
 SOURCE = "h-card"
@@ -21,9 +29,44 @@ def parse(page) -> dict:
         import mf2py
 
         parser = "html5lib" if len(doc) <= HTML5LIB_MAX else "lxml"
-        return mf2py.parse(doc=doc, url=page.url or None, html_parser=parser)
+        parsed = mf2py.parse(doc=doc, url=page.url or None, html_parser=parser)
     except Exception:
         return {"items": [], "rels": {}}
+    if "vcard" in doc:
+        parsed["items"] = list(parsed.get("items") or []) + _v1_cards(page, parsed)
+    return parsed
+
+
+def _v1_cards(page, parsed: dict) -> list[dict]:
+    """Each top-level v1 vcard (without an h-card class) parsed alone, unless mf2py already gave it."""
+    dom = page.dom
+    if dom is None:
+        return []
+    known = [i.get("properties") for i in parsed.get("items") or [] if "h-card" in (i.get("type") or [])]
+    out = []
+    try:
+        import mf2py
+
+        for node in dom.css(".vcard")[:20]:
+            if "h-card" in classes(node) or any("vcard" in classes(p) for p in _parents(node)):
+                continue
+            html = node.html or ""
+            if len(html) > 50_000:
+                continue
+            for item in mf2py.parse(doc=f"<html><body>{html}</body></html>", url=page.url or None,
+                                    html_parser="html5lib").get("items") or []:
+                if "h-card" in (item.get("type") or []) and item.get("properties") not in known:
+                    out.append(item)
+    except Exception:
+        return out
+    return out
+
+
+def _parents(node):
+    parent = node.parent
+    while parent is not None:
+        yield parent
+        parent = parent.parent
 
 
 def _value(v):
@@ -73,7 +116,12 @@ def representative_hcard(parsed: dict, page_url: str) -> dict | None:
     for card in cards:
         if rel_me & {_norm(u) for u in _all(card.get("properties") or {}, "url")}:
             return card
-    return cards[0]
+    # A card with a person's name first; else the one that says the most (a card whose only "name"
+    # is its link text, a URL, names nobody).
+    named = [c for c in cards if not looks_like_url(_first(c.get("properties") or {}, "name"))]
+    if named:
+        return named[0]
+    return max(cards, key=lambda c: len(c.get("properties") or {}))
 
 
 def _location(props: dict) -> str | None:

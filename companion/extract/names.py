@@ -115,6 +115,16 @@ def clean_name(raw) -> dict:
     return result
 
 
+_URLISH = re.compile(r"^(?:[a-z][a-z0-9+.\-]*://|www\.|mailto:)|^[^\s@/]+@[^\s@/]+\.[a-z]{2,}$"
+                     r"|^(?-i:[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,})(?::\d+)?(?:/\S*)?$", re.I)
+
+
+def looks_like_url(text) -> bool:
+    """A URL, an address or a bare domain ("https://jane.example/", "jane.example", "jane@x.example"):
+    never a person's name, whatever a page's markup says."""
+    return isinstance(text, str) and bool(_URLISH.match(text.strip()))
+
+
 def split_name(name: str) -> tuple[str | None, str | None]:
     """Given and family name via nameparser; single words are a given name."""
     try:

@@ -16,17 +16,20 @@ HTML5LIB_MAX = 20_000        # html5lib (browser-exact, slow) only for documents
 MAX_PRUNED = 400_000         # never hand more than this to a pure-Python parser
 
 _MF_ROOT = re.compile(r"^h-[a-z0-9]+(?:-[a-z0-9]+)*$")
-_MF_HINT = re.compile(r"""class\s*=\s*["']?[^"'>]*\bh-[a-z]""", re.I)
+# Microformats v1 roots mf2py reads through its backwards-compatible parsing (a `vcard` becomes an
+# h-card); older personal sites and blog themes still carry them.
+_MF1_ROOTS = frozenset({"vcard"})
+_MF_HINT = re.compile(r"""class\s*=\s*["']?[^"'>]*(?:\bh-[a-z]|\bvcard\b)""", re.I)
 _REL_ME = re.compile(r"""\brel\s*=\s*["']?[^"'>]*\bme\b""", re.I)
 
 
 def has_microformats_hint(html: str) -> bool:
-    """Only pages with an h-* class or a rel=me link are worth an mf2py pass."""
+    """Only pages with an h-* (or v1 vcard) class or a rel=me link are worth an mf2py pass."""
     return bool(_MF_HINT.search(html) or _REL_ME.search(html))
 
 
 def _is_mf_root(node) -> bool:
-    return any(_MF_ROOT.match(c) for c in classes(node))
+    return any(_MF_ROOT.match(c) or c in _MF1_ROOTS for c in classes(node))
 
 
 def _top_level(nodes, is_root) -> list:
@@ -85,7 +88,7 @@ def microformats_doc(page) -> str | None:
     dom = page.dom
     if dom is None:
         return None
-    roots = _top_level([n for n in dom.css('[class*="h-"]') if _is_mf_root(n)], _is_mf_root)
+    roots = _top_level([n for n in dom.css('[class*="h-"], .vcard') if _is_mf_root(n)], _is_mf_root)
     parts = [n.html or "" for n in roots]
     parts.append(_rel_links(dom))
     return _document(page, parts)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..identity import canonical_identity
 from ..urls import http_url
-from .names import clean_name
+from .names import clean_name, looks_like_url
 
 PROFILE_KEYS = (
     "name", "given_name", "family_name", "pronouns", "credentials", "headline", "title",
@@ -58,8 +58,8 @@ class Result:
 
     def set_name(self, raw, source: str, given=None, family=None) -> bool:
         """Clean a display name into name/given/family/pronouns/credentials, all from ``source``."""
-        if self.has("name") or not isinstance(raw, str):
-            return False
+        if self.has("name") or not isinstance(raw, str) or looks_like_url(raw):
+            return False  # a URL is never a name (an h-card's implied name may be its link text)
         parts = clean_name(raw)
         if not parts["name"]:
             return False
