@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import random
 import time
 import unicodedata
-from datetime import date, datetime, timezone
+import uuid
+import zlib
+from datetime import date, datetime, timedelta, timezone
+from html import escape as html_escape
 from typing import Callable
 
 from sqlite_utils import Database
@@ -149,6 +153,9 @@ EXCHANGE_KINDS = {"intro": "Introduction to {other}", "advice": "Advice on {topi
 INTERACTION_KINDS = ["coffee", "call", "met", "lunch", "video call", "email", "dinner", "conference", "walk"]
 CHANNELS = {"professional": ["linkedin", "linkedin", "email"], "personal": ["whatsapp", "sms", "email", "signal"],
             "both": ["linkedin", "whatsapp", "email", "sms"]}
+# (label, yearly, with a year) for the demo's dated notes.
+DATED_NOTES = [("Wedding anniversary", True, True), ("Work anniversary", True, True), ("Name day", True, False),
+               ("Visa renewal", False, True), ("Kid's birthday", True, False), ("Passport renewal", False, True)]
 HOW_MET = ["college", "a conference", "work", "an intro", "the climbing gym", "a meetup", "the neighbourhood",
            "a friend's party", "the kids' school", "an online community"]
 
@@ -244,7 +251,7 @@ def generate(db: Database, contacts: int = 1000, seed: int = 1, messages: int | 
             enable_search(db, table)
         _tick(progress)
     names = ("contacts", "identities", "tags", "contact_tags", "relationships", "interactions", "exchanges",
-             "profile_changes", "notes", "messages")
+             "profile_changes", "notes", "messages", "dated_notes", "merge_suggestions")
     return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in names}
 
 
@@ -254,6 +261,7 @@ def _build(builder: "_Builder", contacts: int, notes: int, messages: int, progre
                  lambda: builder.notes(notes), lambda: builder.messages(messages)):
         step()
         _tick(progress)
+    builder.daily_loop()
     builder.finish()
 
 
@@ -504,6 +512,114 @@ class _Builder:
                 self._write(sql, batch)
                 batch = []
         self._write(sql, batch)
+
+    # -- what the Today page has to show on the demo's last day ------------------------------------
+
+    def daily_loop(self) -> None:
+        """Job changes in the last weeks, birthdays and other dates in the next two, and
+        duplicates to merge, so Today has something in every section. Drawn last, from the same
+        seeded stream, so the rest of the network is what it would be without them."""
+        rng, people = self.rng, self.people_rows[1:]
+        if len(people) < 4:
+            return
+        end_day = datetime.fromtimestamp(self.end, timezone.utc).date()
+        used: set[int] = set()
+
+        def pick(pool: list[dict], k: int) -> list[dict]:
+            pool = [p for p in pool if p["id"] not in used]
+            chosen = rng.sample(pool, min(k, len(pool)))
+            used.update(p["id"] for p in chosen)
+            return chosen
+
+        # Job changes seen in the last 25 days, by people you have not spoken to since.
+        quiet = [p for p in people if p["company"] and self.last.get(p["id"], 0) < self.end - 45 * DAY]
+        titles = dict(self.db.execute("SELECT id, title FROM contacts WHERE company IS NOT NULL").fetchall())
+        changes = []
+        for p in pick(quiet, max(2, len(people) // 250)):
+            at = _iso(self.end - rng.uniform(1, 25) * DAY)
+            old = rng.choice([c for c in self.companies[:40] if c != p["company"]])
+            changes.append((p["id"], "company", old, p["company"], at))
+            old_title = p["role"] if p["role"] in UNRANKED else rng.choice(SENIORITY[:5]) + p["role"]
+            if old_title != titles.get(p["id"]):
+                changes.append((p["id"], "title", old_title, titles.get(p["id"]), at))
+        self._write("INSERT INTO profile_changes (contact_id, field, old_value, new_value, detected_at)"
+                    " VALUES (?, ?, ?, ?, ?)", changes)
+
+        def soon() -> date:
+            return end_day + timedelta(days=rng.randint(0, 13))
+
+        # Birthdays in the next two weeks (some without a year, as address books often have them).
+        birthdays = []
+        for p in pick(people, max(3, len(people) // 150)):
+            day = soon()
+            birthdays.append((f"{rng.randint(1960, 2001)}-{day:%m-%d}" if rng.random() < 0.7 else f"--{day:%m-%d}",
+                              p["id"]))
+        self._write("UPDATE contacts SET birthday = ? WHERE id = ?", birthdays)
+
+        # Other dates worth remembering: a few soon, most later in the year.
+        dates = []
+        for p in pick(people, max(4, len(people) // 100)):
+            label, yearly, with_year = rng.choice(DATED_NOTES)
+            day = soon() if rng.random() < 0.4 else end_day + timedelta(days=rng.randint(14, 364))
+            when = f"{day.year if not yearly else rng.randint(1995, end_day.year - 1)}-{day:%m-%d}" \
+                if with_year else f"--{day:%m-%d}"
+            dates.append((p["id"], label, when, int(yearly), _iso(self.start + rng.random() * (self.end - self.start))))
+        self._write("INSERT INTO dated_notes (contact_id, label, date, yearly, created_at) VALUES (?, ?, ?, ?, ?)",
+                    dates)
+
+        # Duplicates: someone saved twice, the second time from an address book (no LinkedIn,
+        # GitHub or X key, which would prove them different), each record with its own history.
+        single = {r[0] for r in self.db.execute(
+            "SELECT DISTINCT contact_id FROM identities WHERE kind IN ('linkedin', 'github', 'x')")}
+        originals = pick([p for p in people if p["company"]], max(2, len(people) // 400))
+        copies = pick([p for p in people if p["id"] not in single], len(originals))
+        renamed, suggestions = [], []
+        for original, copy in zip(originals, copies):
+            row = self.db.execute("SELECT name, given_name, family_name, company, title FROM contacts WHERE id = ?",
+                                  [original["id"]]).fetchone()
+            renamed.append((*row, copy["id"]))
+            low, high = sorted((original["id"], copy["id"]))
+            suggestions.append((low, high, 100.0, "similar name (100%) and the same company",
+                                _iso(self.end - rng.uniform(0, 10) * DAY)))
+            copy.update(name=row[0], first=row[1], company=row[3])
+        self._write("UPDATE contacts SET name = ?, given_name = ?, family_name = ?, company = ?, title = ?,"
+                    " headline = NULL WHERE id = ?", renamed)
+        self._write("UPDATE messages SET sender = ? WHERE contact_id = ? AND direction = 'in'",
+                    [(r[0], r[-1]) for r in renamed])
+        self._write("INSERT INTO merge_suggestions (contact_id, other_contact_id, score, reason, status, created_at)"
+                    " VALUES (?, ?, ?, ?, 'open', ?)", suggestions)
+        self._captures(pick(people, 6))
+
+    def _captures(self, chosen: list[dict]) -> None:
+        """Profiles saved from the browser this week; the last one's extraction timed out, so it is
+        stored unparsed with its page, which today's extractors read (the Re-extract button)."""
+        rng, rows, identities = self.rng, [], []
+        for index, p in enumerate(chosen):
+            at = _iso(self.end - rng.uniform(0.1, 6) * DAY)
+            slug = _ascii(p["name"]).lower().replace(" ", "-")
+            url = f"https://{slug}.example/"
+            contact = [html_escape(v) if v else v for v in self.db.execute(
+                "SELECT name, title, company FROM contacts WHERE id = ?", [p["id"]]).fetchone()]
+            html = (f'<html><head><title>{contact[0]}</title></head><body><div class="h-card">'
+                    f'<a class="p-name u-url" href="{url}">{contact[0]}</a>'
+                    + (f' <span class="p-job-title">{contact[1]}</span>' if contact[1] else "")
+                    + (f' at <span class="p-org">{contact[2]}</span>' if contact[2] else "")
+                    + "</div></body></html>")
+            unparsed = index == len(chosen) - 1
+            capture_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            payload = json.dumps({"capture_id": capture_id, "kind": "profile", "url": url, "title": contact[0]})
+            rows.append((capture_id, "profile", url, contact[0], at, at, p["id"], zlib.compress(html.encode(), 1),
+                         hashlib.sha256(html.encode()).hexdigest(), "generic", "unparsed" if unparsed else "parsed",
+                         hashlib.sha256(payload.encode()).hexdigest(), payload,
+                         "extraction timed out" if unparsed else None))
+            key = canonical_identity(url)
+            if key and not self.db.execute("SELECT 1 FROM identities WHERE kind = ? AND value = ?",
+                                           [key["kind"], key["value"]]).fetchone():
+                identities.append((p["id"], key["kind"], key["value"], key["url"], "page"))
+        self._write("INSERT INTO captures (id, kind, url, title, captured_at, received_at, contact_id, html,"
+                    " html_sha256, extractor, status, payload_sha256, payload, error)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        self._write("INSERT INTO identities (contact_id, kind, value, url, source) VALUES (?, ?, ?, ?, ?)", identities)
 
     def finish(self) -> None:
         self._write("UPDATE contacts SET last_interaction_at = ? WHERE id = ?",

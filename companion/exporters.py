@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from typing import IO, Iterator
 
 from sqlite_utils import Database
@@ -61,6 +62,8 @@ def iter_contacts(db: Database, *, timeline: bool = False, notes: bool = False) 
                               " ORDER BY contact_id, id")
     tags = _Grouped(db, "SELECT ct.contact_id, t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id"
                         " ORDER BY ct.contact_id, t.name")
+    dates = _Grouped(db, "SELECT contact_id, label, date, yearly, created_at FROM dated_notes"
+                         " ORDER BY contact_id, id")
     streams = {}
     if notes or timeline:
         streams["note"] = _Grouped(db, "SELECT contact_id, created_at AS at, id, body, capture_id FROM notes"
@@ -92,6 +95,7 @@ def iter_contacts(db: Database, *, timeline: bool = False, notes: bool = False) 
         cid = contact["id"]
         contact["identities"] = identities.take(cid)
         contact["tags"] = [t["name"] for t in tags.take(cid)]
+        contact["dates"] = dates.take(cid)
         if notes and not timeline:
             contact["notes"] = streams["note"].take(cid)
         if timeline:
@@ -156,6 +160,10 @@ def _tel(value: str, types: str, v4: bool) -> str:
     return _prop("TEL", _escape(text), f"{types};VALUE=text" if v4 else types)
 
 
+_ANNIVERSARY = re.compile(r"\banniversary\b", re.I)
+_WORK = re.compile(r"\bwork\b", re.I)
+
+
 def _social_value(ident: dict) -> str:
     """The profile URL when it reads back as the same key, else the key itself (e.g. a URN)."""
     url = ident.get("url")
@@ -191,6 +199,10 @@ def contact_vcard(contact: dict, version: str = "4.0") -> str:
     birthday = _vcard_birthday(contact.get("birthday") or "", version)
     if birthday:
         lines.append(_prop("BDAY", birthday))
+    anniversary = next((_vcard_birthday(d["date"], version) for d in contact.get("dates") or ()
+                        if d["yearly"] and _ANNIVERSARY.search(d["label"]) and not _WORK.search(d["label"])), None)
+    if anniversary:  # vCard 4.0's ANNIVERSARY (a marriage or equivalent); 3.0 has none, X-ANNIVERSARY is read widely
+        lines.append(_prop("ANNIVERSARY" if v4 else "X-ANNIVERSARY", anniversary))
     if (contact.get("avatar_url") or "").startswith(("http://", "https://")):
         lines.append(_prop("PHOTO", contact["avatar_url"], "" if v4 else ";VALUE=uri"))
     if contact.get("location"):

@@ -8,6 +8,7 @@ import { profileCapture, noteCapture, interactionCapture, deflateBase64, EDIT_FI
 import { fieldsFromExtraction } from './lib/fields.js';
 import { $, el, show, ask, formatDate, hasHostAccess, requestHostAccess } from './lib/ui.js';
 import { renderQueue, wireQueue } from './popup-queue.js';
+import { catchUpText, upcomingText } from './lib/today.js';
 
 const storage = chrome.storage.local;
 const client = createClient({ fetch: (...a) => fetch(...a), getSettings: () => loadSettings(storage) });
@@ -54,6 +55,10 @@ function showSaved(found, { quiet = false } = {}) {
   const li = found.last_interaction;
   $('saved-last-interaction').textContent = li
     ? [li.kind, formatDate(li.happened_at), li.summary].filter(Boolean).join(' · ') : 'none yet';
+  const catchUp = catchUpText(found.catch_up, formatDate);
+  $('saved-catch-up').textContent = catchUp.text;
+  $('saved-catch-up').dataset.state = catchUp.state;
+  $('saved-upcoming').textContent = upcomingText(found.upcoming) || 'nothing in the next two weeks';
   const notes = found.notes || [];
   $('saved-notes').replaceChildren(...notes.map((n, i) => el('li',
     i === 0 ? { id: 'last-note', 'data-testid': 'last-note' } : {},

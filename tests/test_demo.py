@@ -13,7 +13,7 @@ from companion.demo import generate
 from companion.store.db import open_db
 
 TABLES = ("contacts", "identities", "tags", "contact_tags", "relationships", "interactions", "exchanges",
-          "profile_changes", "notes", "messages")
+          "profile_changes", "notes", "messages", "dated_notes", "merge_suggestions", "captures")
 
 
 def build(path: Path, **kwargs) -> dict:
@@ -94,3 +94,29 @@ def test_cli(tmp_path):
                                        "--messages", "100", "--notes", "20", "--as-of", "2024-01-31"])
     assert result.exit_code == 0, result.output
     assert "30 contacts" in result.output and "100 messages" in result.output and "20 notes" in result.output
+
+
+def test_the_demo_gives_today_something_in_every_section(tmp_path):
+    from companion.store.contacts import provably_different
+    from datasette_plugins import today
+
+    path = tmp_path / "demo.db"
+    build(path, contacts=150, seed=9)
+    conn = sqlite3.connect(path)
+    data = today.today(conn, "2025-06-01T20:00:00Z")
+    assert "onboarding" not in data
+    assert len(data["reconnect"]["people"]) == data["reconnect"]["capacity"]
+    assert data["job_changes"]["people"] and all(p["detected_at"] >= "2025-05-02" for p in data["job_changes"]["people"])
+    assert {i["kind"] for i in data["upcoming"]["items"]} == {"birthday", "date"}
+    assert all(0 <= i["in_days"] < 14 for i in data["upcoming"]["items"])
+    suggestions = data["merge_suggestions"]["suggestions"]
+    assert suggestions
+    db = open_db(path)
+    for s in suggestions:  # believable duplicates: one name, one company, nothing proving them two people
+        assert (s["keep"]["name"], s["keep"]["company"]) == (s["drop"]["name"], s["drop"]["company"])
+        assert not provably_different(db, s["keep_id"], s["drop_id"])
+        assert s["keep"]["history"]["interactions"] and s["drop"]["history"]["interactions"]
+    db.close()
+    unparsed = data["recent"]["unparsed"]
+    assert len(unparsed) == 1 and unparsed[0]["can_reextract"] and len(data["recent"]["captures"]) == 6
+    conn.close()
