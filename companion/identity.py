@@ -2,7 +2,8 @@
 
 Every key is a dict ``{"kind", "value", "url"}``: ``value`` is what the store compares,
 ``url`` is something a person can open (or None).  Kinds: linkedin, linkedin_urn, github,
-github_id, x, x_id, mastodon, activitypub, email, phone, url.
+github_id, x, x_id, mastodon, activitypub, bluesky, bluesky_did, instagram, tiktok, dribbble,
+email, phone, url.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ __all__ = ["canonical_identity", "identities_for_url", "name_similarity", "same_
 
 KINDS = (
     "linkedin", "linkedin_urn", "github", "github_id", "x", "x_id",
-    "mastodon", "activitypub", "email", "phone", "url",
+    "mastodon", "activitypub", "bluesky", "bluesky_did", "instagram", "tiktok", "dribbble",
+    "email", "phone", "url",
 )
 
 # Paths on github.com that are product pages, not users (github.com/{login}).
@@ -215,6 +217,102 @@ def _mastodon_from_url(parts, host, explicit: bool) -> dict | None:
     return None
 
 
+_BSKY_HANDLE = re.compile(r"^(?=.{3,253}$)[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?)+$")
+_DID = re.compile(r"^did:(?:plc:[a-z2-7]{24}|web:[a-z0-9.\-]+(?:%3[aA]\d+)?)$")
+_INSTAGRAM_USER = re.compile(r"^[A-Za-z0-9._]{1,30}$")
+_TIKTOK_USER = re.compile(r"^[A-Za-z0-9._]{2,24}$")
+_DRIBBBLE_USER = re.compile(r"^[A-Za-z0-9_\-]{2,40}$")
+INSTAGRAM_RESERVED = frozenset("""
+p reel reels explore accounts stories direct tv about legal developer web emails challenge
+graphql api privacy terms oauth session login signup press blog
+""".split())
+DRIBBBLE_RESERVED = frozenset("""
+shots designers jobs search tags tag stories session signup signin about pro hiring colors learn
+following followers likes buckets projects teams places uploads account settings messages
+notifications terms privacy contact resources marketplace shop freelance-jobs for-designers
+community courses goods assets business advertise careers
+""".split())
+
+
+def bluesky_key(handle: str) -> dict | None:
+    """A Bluesky handle (a domain name: `name.bsky.social`, or the person's own domain)."""
+    handle = handle.strip().lstrip("@").lower().rstrip(".")
+    if handle.startswith("did:"):
+        return bluesky_did_key(handle)
+    if not _BSKY_HANDLE.match(handle) or handle.endswith(".invalid"):
+        return None
+    url = f"https://bsky.app/profile/{handle}"
+    return _key("bluesky", handle, url)
+
+
+def bluesky_did_key(did: str) -> dict | None:
+    """The account's DID: it survives a change of handle, so it is the stronger key."""
+    did = unquote(did.strip())
+    if not _DID.match(did):
+        return None
+    return _key("bluesky_did", did, f"https://bsky.app/profile/{did}")
+
+
+def _bluesky_from_url(parts, host) -> dict | None:
+    if _bare(host) not in ("bsky.app", "staging.bsky.app"):
+        return None
+    segs = _path_segments(parts.path)
+    if len(segs) >= 2 and segs[0] == "profile":
+        return bluesky_key(segs[1])
+    return None
+
+
+def instagram_key(user: str) -> dict | None:
+    user = user.strip().lstrip("@")
+    if not _INSTAGRAM_USER.match(user) or user.lower() in INSTAGRAM_RESERVED or user.strip(".") != user:
+        return None
+    url = f"https://www.instagram.com/{user.lower()}/"
+    return _key("instagram", url, url)
+
+
+def _instagram_from_url(parts, host) -> dict | None:
+    if _bare(host) not in ("instagram.com", "instagr.am"):
+        return None
+    segs = _path_segments(parts.path)
+    if len(segs) == 1 or (len(segs) == 2 and segs[1] in ("reels", "tagged", "followers", "following")):
+        return instagram_key(segs[0])
+    return None
+
+
+def tiktok_key(user: str) -> dict | None:
+    user = user.strip().lstrip("@")
+    if not _TIKTOK_USER.match(user):
+        return None
+    url = f"https://www.tiktok.com/@{user.lower()}"
+    return _key("tiktok", url, url)
+
+
+def _tiktok_from_url(parts, host) -> dict | None:
+    if _bare(host) != "tiktok.com":
+        return None
+    segs = _path_segments(parts.path)
+    if segs and segs[0].startswith("@") and (len(segs) == 1 or segs[1] in ("video", "photo", "live")):
+        return tiktok_key(segs[0][1:])
+    return None
+
+
+def dribbble_key(user: str) -> dict | None:
+    user = user.strip().lstrip("@")
+    if not _DRIBBBLE_USER.match(user) or user.lower() in DRIBBBLE_RESERVED:
+        return None
+    url = f"https://dribbble.com/{user.lower()}"
+    return _key("dribbble", url, url)
+
+
+def _dribbble_from_url(parts, host) -> dict | None:
+    if _bare(host) != "dribbble.com":
+        return None
+    segs = _path_segments(parts.path)
+    if len(segs) == 1 or (len(segs) == 2 and segs[1] in ("about", "shots", "collections", "likes", "projects")):
+        return dribbble_key(segs[0])
+    return None
+
+
 def email_key(addr: str) -> dict | None:
     s = addr.strip()
     if s.lower().startswith("mailto:"):
@@ -339,6 +437,8 @@ def _canonical(text, kind, region):
     if kind == "activitypub":
         k = url_key(s)
         return _key("activitypub", k["url"], k["url"]) if k else None
+    if kind == "bluesky_did" or (kind in (None, "bluesky") and s.startswith(("did:", "at://did:"))):
+        return bluesky_did_key(s[5:].split("/", 1)[0] if s.startswith("at://") else s)
 
     looks_like_url = "/" in s or s.lower().startswith(("http:", "https:"))
     if not looks_like_url:
@@ -352,6 +452,8 @@ def _canonical(text, kind, region):
             return github_key(s)
         if kind == "x":
             return x_key(s)
+        if kind in HANDLE_KEYS:
+            return HANDLE_KEYS[kind](s)
         if s.lower().startswith("mailto:") or ("@" in s and not s.startswith("@")):
             return email_key(s)
         if s.lower().startswith("tel:") or re.fullmatch(r"\+?[\d\s().\-]{6,}", s):
@@ -373,15 +475,22 @@ def _canonical(text, kind, region):
         "github": lambda: _github_from_url(parts, host),
         "x": lambda: _x_from_url(parts, host),
         "mastodon": lambda: _mastodon_from_url(parts, host, explicit=kind == "mastodon"),
+        "bluesky": lambda: _bluesky_from_url(parts, host),
+        "instagram": lambda: _instagram_from_url(parts, host),
+        "tiktok": lambda: _tiktok_from_url(parts, host),
+        "dribbble": lambda: _dribbble_from_url(parts, host),
     }
     if kind in finders:
         return finders[kind]()
     if kind is None:
-        for name in ("linkedin", "github", "x", "mastodon"):
+        for name in ("linkedin", "github", "x", "bluesky", "instagram", "tiktok", "dribbble", "mastodon"):
             found = finders[name]()
             if found:
                 return found
     return url_key(s)
+
+
+HANDLE_KEYS = {"bluesky": bluesky_key, "instagram": instagram_key, "tiktok": tiktok_key, "dribbble": dribbble_key}
 
 
 def identities_for_url(url: str) -> list[dict]:

@@ -1,14 +1,14 @@
 """Pure extraction: captured HTML + URL in, plain JSON-serialisable data out (docs/EXTRACTION.md).
 
 No database, no network, and no exception escapes: a page nothing understands still yields its
-title and URL with status "unparsed".  Site extractors are chosen by host (LinkedIn, GitHub, X)
-or by page signals (Mastodon); the generic structured-data extractor runs when none of them
+title and URL with status "unparsed".  Site extractors are chosen by host (LinkedIn, GitHub, X,
+Bluesky, Instagram, TikTok, Dribbble) or by page signals (Mastodon); the generic structured-data extractor runs when none of them
 recognises the page.
 """
 
 from __future__ import annotations
 
-from . import generic, github, linkedin, mastodon, x
+from . import generic, github, linkedin, mastodon, social, x
 from .page import Page
 from .result import Result, empty_profile
 from .selection import extract_selection
@@ -24,6 +24,9 @@ def _site_extractor(page: Page, result: Result) -> str | None:
         return "github" if github.extract(page, result) else None
     if x.is_x(host):
         return "x" if x.extract(page, result) else None
+    site = social.site(host)
+    if site:  # before Mastodon: a bridged Bluesky account also links an ActivityPub actor
+        return site if social.extract(site, page, result) else None
     if mastodon.looks_like_mastodon(page):
         return "mastodon" if mastodon.extract(page, result) else None
     return None

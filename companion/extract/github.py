@@ -20,11 +20,12 @@ def extract(page, result) -> bool:
     dom = page.dom
     if dom is None:
         return False
-    card = first(dom, 'div.h-card[itemtype*="schema.org/Person"]', "div.h-card", ".js-profile-editable-area")
+    card = first(dom, 'div.h-card[itemtype*="schema.org/Person"]', "div.h-card", ".js-profile-editable-area",
+                 ".vcard", ".avatared", '[itemtype*="schema.org/Person"]')  # the last three: 2011–2014 pages
     if card is None:
         return False
-    login = first_text(card, ".p-nickname", '[itemprop="additionalName"]', ".vcard-username")
-    name = first_text(card, ".p-name", '[itemprop="name"]', ".vcard-fullname")
+    login = first_text(card, ".p-nickname", '[itemprop="additionalName"]', ".vcard-username", "h1 em")
+    name = first_text(card, ".p-name", '[itemprop="name"]', ".vcard-fullname", "h1 .name")
     if not login and not name:
         return False
     key = canonical_identity(login, "github") if login else canonical_identity(page.url, "github")
@@ -39,7 +40,8 @@ def extract(page, result) -> bool:
     result.set("company", company, SOURCE)
     result.set("location", first_text(card, '[itemprop="homeLocation"] .p-label', '[itemprop="homeLocation"]'),
                SOURCE)
-    avatar = first(card, '[itemprop="image"] img', "img.avatar-user.width-full", "img.avatar-user", "img.avatar")
+    avatar = first(card, '[itemprop="image"] img', "img.avatar-user.width-full", "img.avatar-user", "img.avatar",
+                   'img[itemprop="image"]', "img")
     avatar_url = attr(avatar, "src")
     result.set("avatar_url", avatar_url, SOURCE)
     email = first(card, '[itemprop="email"] a', "a.u-email")
@@ -55,7 +57,7 @@ def extract(page, result) -> bool:
         uid = m.group(1)
     result.add_identity(canonical_identity(uid, "github_id") if uid else None)
     result.add_identity(email_key)
-    for a in card.css('[itemprop="url"] a[href]'):
+    for a in card.css('[itemprop="url"] a[href], .details a.url[href]'):
         result.link_url(page.absolute(attr(a, "href")), "me" if "me" in (attr(a, "rel") or "").split() else "website")
     for a in card.css('[itemprop="social"] a[href]'):
         result.link_url(page.absolute(attr(a, "href")), "me" if "me" in (attr(a, "rel") or "").split() else "social")

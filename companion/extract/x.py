@@ -1,11 +1,16 @@
 """X / Twitter profiles: the ``ProfilePage`` JSON-LD (``data-testid="UserProfileSchema-test"``).
 
+A page served without JavaScript has neither, only "Name (@handle) on X" in its og:title: the
+name is read without that suffix, and the handle from it.
+
 In it ``additionalName`` is the handle and ``givenName`` the display name; ``identifier`` is the
 numeric id that survives renames.  The ``data-testid`` DOM is a fallback and supplies the
 expanded website URL that ``relatedLink`` only gives as a t.co redirect.
 """
 
 from __future__ import annotations
+
+import re
 
 from ..identity import canonical_identity
 from . import jsonld as ld
@@ -46,6 +51,7 @@ def extract(page, result) -> bool:
                 break
     dom = page.dom
     handle = None
+    meta = False
     if person is not None:
         handle = ld.text(person.get("additionalName"))
         result.set_name(ld.text(person.get("givenName")) or ld.text(person.get("name")), SOURCE)
@@ -64,6 +70,9 @@ def extract(page, result) -> bool:
         ident, related = None, []
     if dom is not None:
         _from_dom(dom, result, handle)
+    if person is None and not result.recognised():
+        handle = _from_meta(page, result)
+        meta = bool(handle)
     handle = handle or result.profile["handle"]
     if not handle:
         key = canonical_identity(page.url, "x")
@@ -72,9 +81,10 @@ def extract(page, result) -> bool:
         return False
     key = canonical_identity(handle, "x") if handle else None
     if key:
-        result.set("handle", handle.lstrip("@"), SOURCE if person else "dom")
+        source = SOURCE if person else "opengraph" if meta else "dom"
+        result.set("handle", handle.lstrip("@"), source)
         result.add_identity(key)
-        result.set("url", key["url"], SOURCE if person else "dom")
+        result.set("url", key["url"], source)
     if ident:
         result.add_identity(canonical_identity(ident, "x_id"))
     website = _dom_website(dom) if dom is not None else None
@@ -84,6 +94,23 @@ def extract(page, result) -> bool:
         if not _is_tco(u) and canonical_identity(u) != (key or {}):
             result.link_url(u, "relatedLink")
     return True
+
+
+_META_TITLE = re.compile(r"^\s*(?P<name>.*?)\s*\(@(?P<handle>[A-Za-z0-9_]{1,15})\)\s*(?:on|/)\s*(?:X|Twitter)\s*$")
+
+
+def _from_meta(page, result) -> str | None:
+    """A profile served without JavaScript has no JSON-LD and no app DOM, only "Name (@handle) on X"
+    in og:title and <title>: the name without the suffix, and the handle."""
+    for title in (page.meta1("og:title"), page.title):
+        m = _META_TITLE.match(title or "")
+        if m:
+            result.set_name(m.group("name"), "opengraph")
+            result.set("bio", page.meta1("og:description") or page.meta1("description"), "opengraph")
+            result.set("avatar_url", page.meta1("og:image"), "opengraph")
+            result.set("handle", m.group("handle"), "opengraph")
+            return m.group("handle")
+    return None
 
 
 def _dom_website(dom) -> str | None:

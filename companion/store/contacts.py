@@ -194,7 +194,8 @@ def suggest_similar(db: Database, contact_id: int, *, now: str | None = None) ->
 
 
 # Keys a person has exactly one of: two contacts with different values are two people.
-_SINGLE_VALUED_KINDS = ("linkedin", "linkedin_urn", "github", "github_id", "x", "x_id")
+_SINGLE_VALUED_KINDS = ("linkedin", "linkedin_urn", "github", "github_id", "x", "x_id", "bluesky", "bluesky_did",
+                        "instagram", "tiktok", "dribbble")
 
 
 def provably_different(db: Database, a: int, b: int) -> bool:
