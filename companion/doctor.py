@@ -27,7 +27,8 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from . import privacy
-from .store.schema import FTS, INDEXES, VIEWS, enable_search, ensure_db_shape, migrations
+from .store.schema import (FTS, INDEXES, RECONNECT_TAG_DAYS, RECONNECT_TRIGGERS, VIEWS, create_reconnect_triggers,
+                           enable_search, ensure_db_shape, migrations)
 
 TRIGGER_SUFFIXES = ("_ai", "_ad", "_au")
 
@@ -237,6 +238,7 @@ def run(db_path: str | Path, *, integrity: bool = True, quick: bool = False, rep
         _check_migrations(report, db, repair_db)
         _check_fts(report, db, repair_db, fts_index=fts_index)
         _check_indexes_and_views(report, db, repair_db)
+        _check_reconnect(report, db, repair_db)
     finally:
         db.close()
     return report
@@ -273,6 +275,39 @@ def _check_fts(report: Report, db: Database, repair: bool, *, fts_index: bool) -
         if problems:
             _attempt(finding, repair, lambda t=table: repair_fts(db, t),
                      lambda rows, t=table: f"recreated {t}_fts and its triggers as declared; reindexed {rows} rows")
+
+
+def reconnect_trigger_problems(db: Database) -> list[str]:
+    """The triggers that keep `contacts.tag_cadence_days` current: missing or altered ones
+    (an outside `sqlite-utils transform` of `tags` or `contact_tags` drops them silently)."""
+    if "tag_cadence_days" not in {c.name for c in db["contacts"].columns}:
+        return []  # before migration 0007: nothing to keep
+    actual = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
+    found = []
+    for name, body in RECONNECT_TRIGGERS.items():
+        if name not in actual:
+            found.append(f"{name} missing")
+        elif _normalise_sql(actual[name]) != _normalise_sql(f'CREATE TRIGGER "{name}" {body}'):
+            found.append(f"{name} altered")
+    return found
+
+
+def repair_reconnect(db: Database) -> int:
+    """Recreate the triggers, then recompute every contact's tag cadence (it may have gone stale
+    while they were missing)."""
+    with db.atomic():
+        create_reconnect_triggers(db)
+        cursor = db.execute(f"UPDATE contacts SET tag_cadence_days = {RECONNECT_TAG_DAYS}"
+                            f" WHERE tag_cadence_days IS NOT {RECONNECT_TAG_DAYS}")
+    return cursor.rowcount
+
+
+def _check_reconnect(report: Report, db: Database, repair: bool) -> None:
+    problems = reconnect_trigger_problems(db)
+    finding = report.add("reconnect cadences", ", ".join(problems) or None)
+    if problems:
+        _attempt(finding, repair, lambda: repair_reconnect(db),
+                 lambda rows: f"recreated the cadence triggers; corrected {rows} contact(s)")
 
 
 def _check_indexes_and_views(report: Report, db: Database, repair: bool) -> None:

@@ -166,3 +166,34 @@ def test_serve_repairs_at_start_and_says_what(tmp_path):
     log = server.log_text()
     assert "kith doctor: search notes: notes_ai missing, notes_ad missing, notes_au missing -> recreated" in log
     assert triggers(db_path, "notes") == ["notes_ad", "notes_ai", "notes_au"]
+
+
+def test_doctor_repairs_reconnect_cadence_triggers_dropped_by_a_transform(tmp_path):
+    db_path = tmp_path / "kith.db"
+    db = open_db(db_path)
+    db.execute("INSERT INTO contacts (name, created_at, updated_at) VALUES ('Ada', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z')")
+    db.execute("INSERT INTO tags (name, keep_in_touch_days) VALUES ('mentor', 30)")
+    db.conn.commit()
+    db.close()
+    result = subprocess.run([str(SQLITE_UTILS), "transform", str(db_path), "contact_tags", "--rename",
+                             "tag_id", "tag_id"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert not [t for t in triggers(db_path, "contact_tags")]  # the transform dropped them
+    conn = sqlite3.connect(db_path)
+    with conn:
+        conn.execute("INSERT INTO contact_tags (contact_id, tag_id) VALUES (1, 1)")
+    stale = conn.execute("SELECT tag_cadence_days FROM contacts WHERE id = 1").fetchone()[0]
+    conn.close()
+    assert stale is None  # nothing kept the cadence current
+
+    result = kith("doctor", "--db", str(db_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "contact_tags_reconnect_ai missing" in result.stdout
+    assert "corrected 1 contact(s)" in result.stdout
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("SELECT tag_cadence_days FROM contacts WHERE id = 1").fetchone()[0] == 30
+    with conn:
+        conn.execute("UPDATE tags SET keep_in_touch_days = 10")
+    assert conn.execute("SELECT tag_cadence_days FROM contacts WHERE id = 1").fetchone()[0] == 10
+    conn.close()
+    assert kith("doctor", "--db", str(db_path)).stdout.strip().endswith("Healthy.")
