@@ -1,4 +1,6 @@
-"""`kith serve`: the companion API and Datasette, together in one process on one event loop."""
+"""`kith serve`: the companion API here, and Datasette in a child process it starts and stops.
+
+Datasette renders on its own event loop and GIL, so readers never slow the companion's writes."""
 
 from __future__ import annotations
 
