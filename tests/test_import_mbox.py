@@ -191,6 +191,9 @@ def test_who_you_are_comes_from_me_else_the_profile_else_your_sent_mail(tmp_path
     assert "--me ADDRESS" in result.output
     assert dump(blind) == before
     assert kith("import", "mbox", MBOX, "--db", blind, "--me", "not an address", ok=False).exit_code == 1
+    calendar = kith("import", "mbox", MAIL / "calendar.ics", "--db", blind, "--me", ME, ok=False)
+    assert calendar.exit_code == 1 and "neither an mbox file nor an email message" in calendar.output
+    assert dump(blind) == before
 
 
 def test_add_people_adds_whom_you_wrote_to_often_enough(tmp_path):

@@ -159,13 +159,30 @@ def _is_mbox(path: Path) -> bool:
         return False
 
 
+_MESSAGE_START = re.compile(rb"^(?:From|Date|Message-ID|Received|Return-Path|Delivered-To|To|Subject):", re.I | re.M)
+
+
+def _is_message(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    return bool(_MESSAGE_START.search(head.split(b"\n\n", 1)[0]))
+
+
 def mail_files(path: Path) -> list[tuple[str, Path]]:
     """("mbox" | "message", file) for everything under `path` that holds mail, in a stable order."""
     path = Path(path)
     if not path.exists():
         raise ImportFileError(path, None, "no such file or folder")
     if path.is_file():
-        return [("mbox" if _is_mbox(path) else "message", path)]
+        if _is_mbox(path):
+            return [("mbox", path)]
+        if not _is_message(path):
+            raise ImportFileError(path, None, "neither an mbox file nor an email message (no From:, Date: or"
+                                              " Message-ID: header at its start)")
+        return [("message", path)]
     found = []
     for file in sorted(p for p in path.rglob("*") if p.is_file()):
         if file.parent.name in ("cur", "new") and not file.name.startswith("."):
