@@ -363,7 +363,7 @@ export function extensionForTests(dest) {
     recursive: true,
     filter: (src) => {
       const name = path.basename(src);
-      return src === EXTENSION_DIR || !(skip.has(name) || name.endsWith('.md') || name.endsWith('.tmp.mjs'));
+      return src === EXTENSION_DIR || !(skip.has(name) || name.endsWith('.md'));
     },
   });
   const manifestPath = path.join(dest, 'manifest.json');
