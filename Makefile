@@ -35,7 +35,8 @@ DS1_DEPS   := $(DS1_VENV)/.deps-installed
 test-datasette1: $(DS1_DEPS) chromium
 	KITH_DATASETTE=$(DATASETTE1) $(DS1_VENV)/bin/python -m pytest -q -p no:cacheprovider -rs \
 		tests/test_datasette_plugin.py tests/test_datasette_compat.py tests/browser/test_datasette_browser.py \
-		tests/browser/test_rebinding.py tests/test_auth_store.py
+		tests/browser/test_rebinding.py tests/test_auth_store.py tests/test_datasette_today.py \
+		tests/browser/test_today_browser.py
 
 $(DS1_DEPS): pyproject.toml Makefile
 	test -x $(DS1_VENV)/bin/python || python3 -m venv $(DS1_VENV)
@@ -62,9 +63,17 @@ stress: $(DEPS)
 	KITH_STRESS=1 $(PY) -m pytest -q -p no:cacheprovider -rs tests/stress
 
 # The browser tests write screenshots to $$KITH_SCREENSHOTS_DIR (default: the git-ignored build/screenshots/).
+# The README's pictures of the Kith pages, Today's included (tests/browser/test_today_browser.py: an
+# empty database and the demo); each must have been rewritten by this run.
+PAGE_SCREENSHOTS := contact network reconnect today-empty today-demo
+
 screenshots: $(DEPS) chromium firefox $(NODE_DEPS)
+	@mkdir -p build && touch build/.screenshots-started
 	KITH_SCREENSHOTS_DIR="$(CURDIR)/docs/screenshots" $(PY) -m pytest -q -p no:cacheprovider -rs tests/browser
 	cd extension && KITH_SCREENSHOTS_DIR="$(CURDIR)/docs/screenshots" KITH_PYTHON="$(abspath $(PY))" npm run test-firefox
+	@for name in $(PAGE_SCREENSHOTS); do \
+		[ docs/screenshots/$$name.png -nt build/.screenshots-started ] || \
+		{ echo "make screenshots: docs/screenshots/$$name.png was not refreshed" >&2; exit 1; }; done
 
 # The demo database sits next to (never inside) the real one; it is generated once.
 demo: $(DEPS)

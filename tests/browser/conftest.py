@@ -162,10 +162,14 @@ class PageServer:
 class CompanionProcess:
     """`kith serve` in a subprocess on a fixed port, so it can be stopped and started again."""
 
-    def __init__(self, db_path: Path, port: int | None = None, log_path: Path | None = None):
+    def __init__(self, db_path: Path, port: int | None = None, log_path: Path | None = None, *,
+                 datasette_port: int | None = None):
         self.db_path = Path(db_path)
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
+        # Datasette too (the Kith pages), on this port; by default `kith serve` runs without it here.
+        self.datasette_port = datasette_port or 0
+        self.datasette_url = f"http://127.0.0.1:{datasette_port}" if datasette_port else None
         self.log_path = Path(log_path) if log_path else self.db_path.with_suffix(".log")
         self.proc: subprocess.Popen | None = None
         self._log = None
@@ -176,7 +180,8 @@ class CompanionProcess:
         self._log = open(self.log_path, "ab")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            [*KITH, "serve", "--db", str(self.db_path), "--port", str(self.port), "--datasette-port", "0"],
+            [*KITH, "serve", "--db", str(self.db_path), "--port", str(self.port),
+             "--datasette-port", str(self.datasette_port)],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)  # its own process group: its extract workers go with it
         deadline = time.monotonic() + timeout
