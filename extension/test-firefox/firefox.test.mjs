@@ -202,3 +202,24 @@ firefoxTest('the popup fits Firefox\'s popup width', async ({ ext, companion, pa
     await popup.close();
   }
 });
+
+firefoxTest('Unpair revokes the token on the companion and forgets the origin', async ({ ext, companion, pages }) => {
+  await ext.pair(companion, ext.control);
+  const { tokenId } = await ext.settings();
+  assert.deepEqual(companion.pairedOrigins(), [ext.origin]);
+  const tokens = () => companion.dbTool('query', { sql: 'SELECT id, revoked_at FROM tokens' }, `${companion.dbPath}.auth`);
+  assert.deepEqual(tokens().map((t) => [t.id, t.revoked_at]), [[tokenId, null]]);
+
+  await ext.control.bringToFront();
+  await ext.control.click('#unpair');
+  await waitState(ext.control, '#pair-status', 'unpaired'); // the companion answered: revoked
+  await waitState(ext.control, '#pair-state', 'unpaired');
+  assert.equal((await ext.settings()).token, null);
+  assert.ok(tokens()[0].revoked_at, 'the token should be revoked on the companion');
+  assert.deepEqual(companion.pairedOrigins(), []);
+
+  const { tabId } = await ext.openTab(pages.url('people/ada-lovelace.html'));
+  const popup = await ext.openPopup(tabId);
+  await waitVisible(popup, '#pair-banner');
+  await waitState(popup, '#status', 'needs_pairing');
+});
