@@ -223,3 +223,63 @@ firefoxTest('Unpair revokes the token on the companion and forgets the origin', 
   await waitVisible(popup, '#pair-banner');
   await waitState(popup, '#status', 'needs_pairing');
 });
+
+/** The open toolbar popup's window, seen from the control page (same extension, so its DOM is reachable). */
+const POPUP_STATE = () => {
+  const [w] = chrome.extension.getViews({ type: 'popup' });
+  if (!w) return null;
+  const root = w.document.documentElement;
+  const cut = [];
+  for (const n of w.document.querySelectorAll('main input, main select, main textarea, main button, main p, main .bar')) {
+    if (n.closest('[hidden]') || !n.getClientRects().length) continue;
+    const r = n.getBoundingClientRect();
+    if (r.left < 0 || r.right > root.clientWidth + 0.5) cut.push(n.id || n.tagName);
+  }
+  return { href: w.location.href, state: w.document.querySelector('#status')?.dataset.state,
+    status: w.document.querySelector('#status')?.textContent, width: w.innerWidth, height: w.innerHeight,
+    clientWidth: root.clientWidth, scrollWidth: root.scrollWidth, scrollHeight: root.scrollHeight, cut };
+};
+
+firefoxTest('the real toolbar popup: Firefox sizes it to the content, and it saves the active tab', async ({ ext, companion, pages }) => {
+  const url = pages.url('people/grace-hopper.html');
+  const { page } = await ext.openTab(url);
+  await page.bringToFront(); // the popup reads the window's active tab, as when the user clicks the button
+  // action.openPopup() opens the browser's own popup panel (not a tab); Firefox allows it without a gesture.
+  const openPopup = async (state) => {
+    assert.equal(await ext.evaluate(() => chrome.action.openPopup().then(() => 'opened', (e) => e.message)), 'opened');
+    return waitUntil(async () => {
+      const s = await ext.evaluate(POPUP_STATE);
+      return s && s.state === state && s;
+    }, { timeout: 45_000, what: `the toolbar popup in state ${state}` });
+  };
+
+  // Unpaired: the banner and the form are taller than the 600 px Firefox allows a popup, so it scrolls,
+  // and its vertical scrollbar takes its share of the 360 px: the layout must shrink, not scroll sideways.
+  let st = await openPopup('needs_pairing');
+  assert.equal(st.href, ext.url('popup.html')); // no ?tabId: the real popup
+  assert.equal(st.width, 360, `Firefox gave the popup ${st.width}px`);
+  assert.equal(st.height, 600);
+  assert.ok(st.scrollHeight > st.height, JSON.stringify(st));
+  assert.ok(st.scrollWidth <= st.clientWidth, `sideways scroll: ${JSON.stringify(st)}`);
+  assert.deepEqual(st.cut, []);
+  await ext.evaluate(() => chrome.extension.getViews({ type: 'popup' })[0].close());
+  await waitUntil(async () => (await ext.evaluate(POPUP_STATE)) === null, { what: 'the popup to close' });
+
+  await ext.pair(companion, ext.control);
+  await page.bringToFront();
+  st = await openPopup('ready');
+  assert.equal(st.width, 360);
+  assert.ok(st.scrollWidth <= st.clientWidth, `sideways scroll: ${JSON.stringify(st)}`);
+  assert.deepEqual(st.cut, []);
+  await ext.evaluate(() => {
+    const [w] = chrome.extension.getViews({ type: 'popup' });
+    const note = w.document.querySelector('#note');
+    note.value = 'saved from the toolbar popup';
+    note.dispatchEvent(new w.Event('input', { bubbles: true }));
+    w.document.querySelector('#save').click();
+  });
+  await waitUntil(async () => (await ext.evaluate(POPUP_STATE))?.state === 'sent', { timeout: 45_000, what: 'the popup to say Saved' });
+  assert.deepEqual(companion.query('SELECT kind, url FROM captures'), [{ kind: 'profile', url }]);
+  assert.equal(companion.contactForUrl(url).name, 'Grace Hopper');
+  assert.deepEqual(companion.query('SELECT body FROM notes').map((r) => r.body), ['saved from the toolbar popup']);
+});
