@@ -36,8 +36,11 @@ def extract(page, result) -> str | None:
     used_voyager = linkedin_voyager.extract(page, result, slug)
     if not used_voyager and page.jsonld and linkedin_public.extract(page, result, slug):
         return "linkedin_public"
+    extractor = "linkedin"
+    if not used_voyager and linkedin_dom.extract_public_2015(page, result):
+        extractor = "linkedin_public"  # a 2013–2016 public page: its own markup, no islands to fill in
     missing = any(not result.has(f) for f in _PROFILE_FIELDS) or not result.profile["positions"]
-    if missing:
+    if missing and extractor == "linkedin":
         linkedin_dom.extract(page, result)
     if not result.recognised():
         return None
@@ -49,7 +52,7 @@ def extract(page, result) -> str | None:
             result.identities.insert(0, key)
         result.set("url", key["url"], "url")
         result.set("handle", key["value"].rstrip("/").rsplit("/", 1)[-1], "url")
-    return "linkedin"
+    return extractor
 
 
 def _title_from_headline(result) -> None:

@@ -85,8 +85,28 @@ def _inside(el, container) -> bool:
     return False
 
 
+# Where top cards have kept the location, for pages without a "Contact info" link next to it
+# (contact details hidden from this viewer): 2021– layouts, the 2019–2020 bullet list, public pages.
+_LOCATION_SELECTORS = (".pv-text-details__left-panel .text-body-small.inline.t-black--light.break-words",
+                       ".text-body-small.inline.t-black--light.break-words", ".pv-top-card--list-bullet > li",
+                       ".top-card__subline-item", ".pv-top-card-section__location")
+
+
 def _location(card) -> str | None:
-    """The text just before the "Contact info" link (skipping the "·" separators)."""
+    """The text just before the "Contact info" link (skipping the "·" separators), else the top
+    card's location element."""
+    found = _location_before_contact_info(card)
+    if found:
+        return found
+    for selector in _LOCATION_SELECTORS:
+        for el in card.css(selector):
+            t = text(el)
+            if t and not _NOISE.match(t) and not re.match(r"^\d[\d,]*\+?\s+(?:connections|followers)", t, re.I):
+                return t
+    return None
+
+
+def _location_before_contact_info(card) -> str | None:
     link = first(card, 'a[href*="contact-info"]', "#top-card-text-details-contact-info")
     if link is None:
         return None
@@ -213,6 +233,38 @@ def _looks_like_profile(main, card) -> bool:
     if _photo(card):
         return True
     return any(_section_kind(s) for s in main.css("section"))
+
+
+def extract_public_2015(page, result) -> bool:
+    """The 2013–2016 public profile (`#topcard`, `h1#name.fn`, `#demographics .locality`,
+    `currentPositionsDetails`, `#summary`), which has no JSON-LD and no islands; a sparse one may
+    hold only the name and the place."""
+    dom = page.dom
+    if dom is None:
+        return False
+    top = first(dom, "#topcard", ".profile-card", "#top-card", ".profile-overview")
+    name = text(first(top, "#name", "h1.fn", ".full-name")) if top is not None else ""
+    if not name:
+        return False
+    result.set_name(name, SOURCE)
+    result.set("headline", text(first(top, ".headline.title", "p.headline", "#headline .title")), SOURCE)
+    result.set("location", text(first(top, "#demographics .locality", ".locality", "#location .locality")), SOURCE)
+    photo = first(top, ".profile-picture img", "img.photo")
+    result.set("avatar_url", page.absolute(attr(photo, "src")), SOURCE)
+    positions = []
+    for li in dom.css('#experience li.position[data-section="currentPositionsDetails"], #experience li.position'):
+        rng = text(first(li, ".date-range"))
+        if rng and not dates.is_current_range(rng):
+            continue
+        positions.append({"title": text(first(li, ".item-title")), "company": text(first(li, ".item-subtitle")),
+                          "start": dates.range_start(rng) if rng else None})
+    if not positions:
+        current = first(top, '[data-section="currentPositionsDetails"] .org')
+        if current is not None:
+            positions.append({"title": None, "company": text(current), "start": None})
+    result.set_positions(positions, SOURCE)
+    result.set("bio", block_text(first(dom, "#summary .description")), SOURCE)
+    return True
 
 
 def extract(page, result) -> bool:

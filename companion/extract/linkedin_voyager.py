@@ -3,7 +3,8 @@
 A single-page app keeps islands of profiles viewed earlier, so the profile is chosen by its
 ``publicIdentifier`` matching the URL slug (or its member id), never by position.  Both the
 old ``identity.profile`` entities (publicIdentifier on the MiniProfile, ``fs_profile`` URNs)
-and the ``dash`` ones (``fsd_profile``) are read.  Only islands that mention the slug or the
+and the ``dash`` ones (``fsd_profile``) are read, and so is the 2016–2019 ``profileView`` response
+(denormalised: ``profile``, ``positionView``).  Only islands that mention the slug or the
 member id are JSON-decoded, which keeps a 2 MB page fast.
 """
 
@@ -109,6 +110,13 @@ def find_profile(page, slug: str):
     if not merged:
         return None, None, []
     merged.setdefault("entityUrn", f"urn:li:fsd_profile:{mid}")
+    # The profile's place is an entity of its own, often in an island that names neither the
+    # slug nor the member id: load the islands that mention the geo URN it points at.
+    geo = merged.get("geoLocation")
+    urns = [geo.get(k) for k in ("*geo", "geoUrn", "geo") if isinstance(geo, dict) and isinstance(geo.get(k), str)]
+    if urns:
+        islands.load_matching(urns)
+        entities = islands.entities()
     return merged, mid, entities
 
 
@@ -227,11 +235,71 @@ def _positions(entities: list[dict], mid: str, index: dict) -> list[dict]:
     return out
 
 
+def legacy_profile_view(page, slug: str) -> dict | None:
+    """The 2016–2019 `profileView` response, denormalised (`{"profile": {...}, "positionView":
+    {"elements": [...]}}`), whose profile's miniProfile names the URL's slug."""
+    want = unquote(slug).lower()
+    needles = [v.lower() for v in _slug_variants(slug)]
+    for cid, text in page.code_islands.items():
+        if not _ISLAND_ID.match(cid) or '&quot;profile&quot;' not in text and '"profile"' not in text:
+            continue
+        low = text.lower()
+        if not any(n in low for n in needles):
+            continue
+        data = loads_lenient(unescape_fast(text))
+        profile = data.get("profile") if isinstance(data, dict) else None
+        if not isinstance(profile, dict) or not isinstance(profile.get("firstName"), str):
+            continue
+        mini = profile.get("miniProfile") if isinstance(profile.get("miniProfile"), dict) else {}
+        pid = profile.get("publicIdentifier") or mini.get("publicIdentifier")
+        if isinstance(pid, str) and pid.lower() == want:
+            return data
+    return None
+
+
+def _extract_legacy(page, result, slug: str) -> bool:
+    data = legacy_profile_view(page, slug)
+    if data is None:
+        return False
+    profile = data["profile"]
+    mini = profile.get("miniProfile") if isinstance(profile.get("miniProfile"), dict) else {}
+    first = profile.get("firstName") or ""
+    last = profile.get("lastName") if isinstance(profile.get("lastName"), str) else ""
+    result.set_name(f"{first} {last}".strip(), SOURCE, given=first, family=last)
+    headline = profile.get("headline") or mini.get("occupation")
+    result.set("headline", headline if isinstance(headline, str) else None, SOURCE)
+    view = data.get("positionView") if isinstance(data.get("positionView"), dict) else {}
+    positions = []
+    for pos in view.get("elements") or []:
+        if not isinstance(pos, dict):
+            continue
+        period = pos.get("timePeriod") if isinstance(pos.get("timePeriod"), dict) else {}
+        if period.get("endDate"):
+            continue
+        positions.append({"title": pos.get("title") if isinstance(pos.get("title"), str) else None,
+                          "company": _company_name(pos, {}), "start": dates.ym(period.get("startDate"))})
+    result.set_positions(positions, SOURCE)
+    result.set("location", _location(profile, {}), SOURCE)
+    result.set("avatar_url", _vector_image(mini.get("picture")) or _vector_image(profile.get("picture")), SOURCE)
+    summary = profile.get("summary")
+    result.set("bio", summary if isinstance(summary, str) else None, SOURCE)
+    pid = profile.get("publicIdentifier") or mini.get("publicIdentifier")
+    key = canonical_identity(pid, "linkedin") if isinstance(pid, str) else None
+    if key:
+        result.set("handle", key["value"].rsplit("/", 2)[-2], SOURCE)
+        result.add_identity(key)
+        result.set("url", key["url"], SOURCE)
+    mid = member_id(profile.get("entityUrn")) or member_id(mini.get("entityUrn"))
+    if mid:
+        result.add_identity(canonical_identity(f"urn:li:fsd_profile:{mid}", "linkedin_urn"))
+    return True
+
+
 def extract(page, result, slug: str) -> bool:
     """Fill ``result`` from the matching island; False when no island is about this profile."""
     profile, mid, entities = find_profile(page, slug)
     if not profile:
-        return False
+        return _extract_legacy(page, result, slug)
     index = _index(entities)
     first = profile.get("firstName") if isinstance(profile.get("firstName"), str) else ""
     last = profile.get("lastName") if isinstance(profile.get("lastName"), str) else ""

@@ -31,8 +31,8 @@ def location_text(value, index=None) -> str | None:
             t = ld.text(v.get(key))
             if not t or t in parts:
                 continue
-            if key == "addressCountry" and len(t) == 2 and any("," in p for p in parts):
-                continue  # "Bristol, England, United Kingdom" already names the country; skip "GB"
+            if key == "addressCountry" and len(t) == 2 and t.isalpha() and parts:
+                continue  # an ISO code ("SE", "GB") is not what the page shows: "Göteborg", not "Göteborg, SE"
             parts.append(t)
         if parts:
             return ", ".join(parts)

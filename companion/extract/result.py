@@ -6,6 +6,9 @@ in ``sources``, so provenance never has to be tracked by hand.
 
 from __future__ import annotations
 
+import html as htmllib
+import re
+
 from ..identity import canonical_identity
 from ..urls import http_url
 from .names import clean_name, looks_like_url
@@ -47,7 +50,7 @@ class Result:
         if field in URL_FIELDS:
             value = http_url(value)  # a page's javascript:/data: "photo" is never kept
         elif isinstance(value, str):
-            value = " ".join(value.split()) if field not in ("bio",) else value.strip()
+            value = " ".join(value.split()) if field not in ("bio",) else _bio_text(value)
         if value in (None, "", []):
             return False
         if self.has(field) and not override:
@@ -135,6 +138,18 @@ _RANK = {"linkedin": 0, "github": 0, "x": 0, "mastodon": 0, "bluesky": 0, "insta
 
 def _same(a: dict, b: dict) -> bool:
     return a.get("kind") == b.get("kind") and a.get("value") == b.get("value")
+
+
+_MARKUP = re.compile(r"<(?:br|/?p|/?div|/?span|/?b|/?i|/?em|/?strong|/?a)\b[^<>]*>", re.I)
+_BREAK = re.compile(r"<br\s*/?>|</p>\s*<p\b[^<>]*>|</div>\s*<div\b[^<>]*>", re.I)
+
+
+def _bio_text(value: str) -> str:
+    """A bio as text: markup some sources leave in it (`<br>`, `<p>`) becomes line breaks."""
+    if "<" in value and _MARKUP.search(value):
+        value = htmllib.unescape(_MARKUP.sub("", _BREAK.sub("\n", value)))
+        value = "\n".join(" ".join(line.split()) for line in value.split("\n"))
+    return value.strip()
 
 
 def _s(v):
