@@ -310,3 +310,29 @@ def test_csv_export_import_keeps_notes(db_path, tmp_path):
     import_json("csv", "--db", copy, out)
     strip = [(c[0], c[1], c[2], c[3], tuple(k[:2] for k in c[4]), c[5]) for c in card_data(db_path)]
     assert [(c[0], c[1], c[2], c[3], tuple(k[:2] for k in c[4]), c[5]) for c in card_data(copy)] == strip
+
+
+# --- every fixture: the report says what happened, and a second import changes nothing ----------------
+
+FIXTURES_BY_KIND = [("linkedin", "linkedin_2023"), ("linkedin", "linkedin_spreadsheet"), ("vcard", "shared_identities.vcf"),
+                    ("vcard", "wild.vcf"), ("vcard", "charsets.vcf"), ("vcard", "utf8_folded.vcf"),
+                    ("vcard", "utf16_nobom.vcf"), ("vcard", "address_book.vcf"), ("csv", "thunderbird.csv"),
+                    ("csv", "outlook_semicolon.csv")]
+
+
+@pytest.mark.parametrize("kind,name", FIXTURES_BY_KIND)
+def test_every_fixture_reimports_as_nothing(db_path, kind, name):
+    first = import_json(kind, "--db", db_path, FIDELITY / name)
+    assert first["created"] > 0
+    again = reimport_changes_nothing(db_path, kind, "--db", db_path, FIDELITY / name)
+    assert again["unchanged"] == first["created"] + first["updated"] + first["unchanged"]
+
+
+def test_report_counts_rows_per_file_and_embedded_photos(db_path):
+    report = import_json("linkedin", "--db", db_path, FIDELITY / "linkedin_2023")
+    assert {Path(f).name: n for f, n in report["rows_per_file"].items()} == {
+        "Connections.csv": 3, "Invitations.csv": 2, "messages.csv": 4}
+    text = kith("import", "linkedin", "--db", db_path, FIDELITY / "linkedin_2023").output
+    assert "rows per file:" in text and "Connections.csv 3" in text
+    report = import_json("vcard", "--db", db_path, FIDELITY / "wild.vcf")
+    assert any(w.startswith("1 photos embedded in the cards were not kept") for w in report["warnings"])

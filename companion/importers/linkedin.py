@@ -179,6 +179,7 @@ def _parse_files(export: Export, files: list[tuple[str, str, str | None]]) -> No
                                   f"(columns: {', '.join(table.header)})")
         export.report.files.append(where)
         export.report.rows += len(table.rows)
+        export.report.rows_per_file[where] = len(table.rows)
         if role == "connections":
             export.connections += parse_connections(table, export.report)
         elif role == "messages":

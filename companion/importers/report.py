@@ -37,6 +37,7 @@ class ImportReport:
     source: str
     files: list[str] = field(default_factory=list)
     rows: int = 0
+    rows_per_file: dict = field(default_factory=dict)  # when an import reads several files
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -80,6 +81,7 @@ class ImportReport:
     def to_dict(self) -> dict:
         return {
             "source": self.source, "files": self.files, "rows": self.rows,
+            "rows_per_file": dict(self.rows_per_file),
             "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
             "duplicates": self.duplicates, "skipped": self.skipped_count,
             "skipped_rows": [{"file": s.file, "line": s.line, "reason": s.reason, "count": s.count}
@@ -95,6 +97,8 @@ class ImportReport:
                  f"  contacts: {self.created} created, {self.updated} updated, "
                  f"{self.unchanged} unchanged, {self.skipped_count} skipped"
                  + (f", {self.duplicates} duplicate rows folded in" if self.duplicates else "")]
+        if len(self.rows_per_file) > 1:
+            lines.append("  rows per file: " + ", ".join(f"{f} {n}" for f, n in self.rows_per_file.items()))
         if any(self.added.values()):
             lines.append("  added: " + ", ".join(f"{n} {k}" for k, n in sorted(self.added.items()) if n))
         if any(self.present.values()):

@@ -328,9 +328,10 @@ def load_vcards(path: Path, *, region: str | None = None) -> Loaded:
 
 def parse_vcards(data: bytes, path: str, report: ImportReport, *, region: str | None = None) -> list[Person]:
     people = []
-    unread_phones = 0
+    unread_phones = embedded_photos = 0
     for line, props in read_cards(data, path, report):
         report.rows += 1
+        embedded_photos += sum(1 for p in props if p.name == "PHOTO" and p.value.strip() and not http_url(p.text))
         person, phones = card_to_person(props, path, line, region)
         unread_phones += phones
         if person is None:
@@ -338,6 +339,9 @@ def parse_vcards(data: bytes, path: str, report: ImportReport, *, region: str | 
         else:
             people.append(person)
     report.unreadable["phones"] += unread_phones
+    if embedded_photos:
+        report.warnings.append(f"{embedded_photos} photos embedded in the cards were not kept (Kith keeps a photo's"
+                               " web address, not the image)")
     report.note_local_phones(people)
     return people
 
