@@ -629,6 +629,21 @@ def test_upcoming_across_the_new_year_and_in_a_leap_year(tmp_path):
     conn.close()
 
 
+def test_upcoming_says_when_there_are_more_than_it_shows(tmp_path):
+    path = tmp_path / "k.db"
+    db = open_db(path)
+    for i in range(5):
+        reminders.set_birthday(db, contacts.create_contact(db, {"name": f"P{i}"}), md(i % 2))
+    db.close()
+    conn = sqlite3.connect(path)
+    few = reminders.upcoming(conn, TODAY, limit=3)
+    assert len(few["items"]) == 3 and few["more"] is True
+    assert [i["in_days"] for i in few["items"]] == [0, 0, 0]
+    everyone = reminders.upcoming(conn, TODAY, limit=5)
+    assert len(everyone["items"]) == 5 and everyone["more"] is False
+    conn.close()
+
+
 def test_describe_and_pretty():
     item = {"kind": "birthday", "label": "Birthday", "years": 36}
     assert reminders.describe(item) == "Birthday (turns 36)"

@@ -132,30 +132,40 @@ def when(item: dict) -> str:
     return "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
 
 
+# The soonest :n from the month-day index alone (window order, then id), and only then their rows:
+# on 100,000 contacts two weeks hold ~1,300 birthdays, and reading every one of them costs 10 ms.
 UPCOMING_BIRTHDAYS_SQL = """
-SELECT id, name, avatar_url, birthday FROM contacts
-WHERE birthday IS NOT NULL AND substr(birthday, -5) IN (SELECT value FROM json_each(:days)) AND is_me = 0
+SELECT c.id, c.name, c.avatar_url, c.birthday FROM (
+  SELECT b.id, w.key AS k FROM json_each(:days) w
+  JOIN contacts b ON substr(b.birthday, -5) = w.value AND b.birthday IS NOT NULL
+  ORDER BY w.key, b.id LIMIT :n
+) top JOIN contacts c ON c.id = top.id WHERE c.is_me = 0 ORDER BY top.k, c.id
 """
 UPCOMING_DATES_SQL = """
-SELECT d.id, d.contact_id, c.name, c.avatar_url, d.label, d.date, d.yearly FROM dated_notes d
-JOIN contacts c ON c.id = d.contact_id
-WHERE substr(d.date, -5) IN (SELECT value FROM json_each(:days))
+SELECT d.id, d.contact_id, c.name, c.avatar_url, d.label, d.date, d.yearly FROM (
+  SELECT n.id, w.key AS k FROM json_each(:days) w JOIN dated_notes n ON substr(n.date, -5) = w.value
+  ORDER BY w.key, n.id LIMIT :n
+) top JOIN dated_notes d ON d.id = top.id JOIN contacts c ON c.id = d.contact_id ORDER BY top.k, d.id
 """
 
 
 def upcoming(conn, today: date, days: int = UPCOMING_DAYS, *, limit: int = UPCOMING_LIMIT) -> dict:
-    """Birthdays and dated notes falling in the next `days` days (today first), soonest first."""
+    """Birthdays and dated notes falling in the next `days` days (today first), soonest first;
+    at most `limit`, and `more` when there were others."""
     keys = json.dumps(window_days(today, days))
     items = []
-    for contact_id, name, avatar_url, birthday in conn.execute(UPCOMING_BIRTHDAYS_SQL, {"days": keys}):
+    birthdays = conn.execute(UPCOMING_BIRTHDAYS_SQL, {"days": keys, "n": limit + 2}).fetchall()  # + me, + one
+    cut = len(birthdays) > limit
+    for contact_id, name, avatar_url, birthday in birthdays:
         if not (_FULL.match(birthday) or _NO_YEAR.match(birthday)):
             continue  # written by hand with SQL in some other form
         on = next_occurrence(birthday, today)
         if (on - today).days < days:
             items.append(_item("birthday", contact_id, name, "Birthday", birthday, True, on, today,
                                avatar_url=avatar_url, dated_note_id=None))
+    # One-off dates of another year share the month-day key, so take more than `limit` of them.
     for note_id, contact_id, name, avatar_url, label, stored, yearly in conn.execute(
-            UPCOMING_DATES_SQL, {"days": keys}):
+            UPCOMING_DATES_SQL, {"days": keys, "n": limit * 4}):
         if not (_FULL.match(stored) or _NO_YEAR.match(stored)):
             continue
         on = next_occurrence(stored, today, bool(yearly))
@@ -163,7 +173,7 @@ def upcoming(conn, today: date, days: int = UPCOMING_DAYS, *, limit: int = UPCOM
             items.append(_item("date", contact_id, name, label, stored, bool(yearly), on, today,
                                avatar_url=avatar_url, dated_note_id=note_id))
     items.sort(key=lambda i: (i["on"], i["kind"] != "birthday", (i["name"] or "").lower(), i["contact_id"]))
-    return {"days": days, "items": items[:limit], "more": len(items) > limit}
+    return {"days": days, "items": items[:limit], "more": cut or len(items) > limit}
 
 
 def contact_dates(conn, contact_id: int, today: date) -> list[dict]:
