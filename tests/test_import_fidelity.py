@@ -336,3 +336,27 @@ def test_report_counts_rows_per_file_and_embedded_photos(db_path):
     assert "rows per file:" in text and "Connections.csv 3" in text
     report = import_json("vcard", "--db", db_path, FIDELITY / "wild.vcf")
     assert any(w.startswith("1 photos embedded in the cards were not kept") for w in report["warnings"])
+
+
+EDITOR_BODIES = [
+    '<p class="spinmail-quill-editor__spin-break">Hi Sam,</p><p class="spinmail-quill-editor__spin-break">'
+    'It&rsquo;s short &amp; sweet.</p>',
+    "Here it is: https://noor.example.com/work<br>Thanks!",
+    '<p>See <a href="https://example.com/a?b=1&amp;c=2">the  deck</a>,<br/>page <b>4</b>.</p><p></p><p>&nbsp;</p><p>Bye</p>',
+    "<p>Line one\nstill one</p>\n<p>Two &lt;3 &#8212; done</p>",
+]
+
+
+@pytest.mark.parametrize("body", EDITOR_BODIES)
+def test_editor_markup_fast_path_reads_as_beautifulsoup_does(body):
+    from companion.extract.fragment import fragment_text
+    from companion.importers.bodies import editor_text, message_text
+    assert editor_text(body) == fragment_text(body)
+    assert message_text(body) == fragment_text(body)
+
+
+def test_other_markup_goes_to_beautifulsoup():
+    from companion.importers.bodies import editor_text, message_text
+    body = "<div>Quoted:<blockquote>earlier text</blockquote></div><script>x()</script>"
+    assert editor_text(body) is None
+    assert message_text(body) == "Quoted:\nearlier text"

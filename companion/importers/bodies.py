@@ -13,12 +13,28 @@ from __future__ import annotations
 import html as htmllib
 import re
 
-from ..extract.fragment import fragment_text
+from ..extract.fragment import _tidy_lines, fragment_text
 
 # Markup that shows a body is HTML, not text that happens to hold a "<": an element an editor writes.
 _HTML = re.compile(r"<(?:p|br|div|span|a|b|i|u|em|strong|ul|ol|li|blockquote|font|table|tr|td|h[1-6])"
                    r"(?:\s[^<>]*)?/?>", re.I)
 _ENTITY = re.compile(r"&(?:[a-zA-Z][a-zA-Z0-9]{1,31}|#\d{1,7}|#x[0-9a-fA-F]{1,6});")
+# The editor's own markup: paragraphs, line breaks, links and emphasis. A body made only of these
+# (nearly every LinkedIn body) is turned into the very text BeautifulSoup gives, without building a
+# soup per message (1 ms each: minutes on a large export); anything else goes to BeautifulSoup.
+_EDITOR_TAGS = r"(?:p|br|span|a|b|i|u|em|strong)"
+_OTHER_MARKUP = re.compile(rf"<(?!/?{_EDITOR_TAGS}\b)", re.I)
+_BREAK = re.compile(r"<br\b[^<>]*>", re.I)
+_PARAGRAPH = re.compile(r"</?p\b[^<>]*>", re.I)
+_INLINE = re.compile(rf"</?{_EDITOR_TAGS}\b[^<>]*>", re.I)
+
+
+def editor_text(html: str) -> str | None:
+    """`fragment_text` for a body of editor markup only; None when it holds anything else."""
+    if _OTHER_MARKUP.search(html):
+        return None
+    text = _INLINE.sub("", _PARAGRAPH.sub("\n", _BREAK.sub("\n", html)))
+    return _tidy_lines(htmllib.unescape(text))
 
 
 def message_text(text: str | None) -> str:
@@ -26,7 +42,8 @@ def message_text(text: str | None) -> str:
     if not text or not text.strip():
         return ""
     if _HTML.search(text):
-        return fragment_text(text)
+        simple = editor_text(text)
+        return simple if simple is not None else fragment_text(text)
     if _ENTITY.search(text):
         text = htmllib.unescape(text)
     return text.replace("\r\n", "\n").replace("\r", "\n").strip()
