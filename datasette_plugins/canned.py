@@ -63,7 +63,8 @@ LIMIT 200""",
     },
     "possible_duplicates": {
         "title": "Possible duplicates to merge",
-        "description": "Open merge suggestions, strongest first. Merge with `kith merge KEEP_ID DROP_ID`.",
+        "description": "Open merge suggestions, strongest first. Merge them (or mark them as not the same"
+                       " person) on Kith's Today page, or with `kith merge KEEP_ID DROP_ID`.",
         "sql": """SELECT ms.score, ms.reason, a.id AS keep_id, a.name AS keep_name, a.company AS keep_company,
        b.id AS drop_id, b.name AS drop_name, b.company AS drop_company, ms.created_at
 FROM merge_suggestions ms
