@@ -306,7 +306,9 @@ def test_one_huge_message_does_not_enter_memory(tmp_path):
     assert [r["summary"] for r in interactions(db_path, "import:mbox")] == [
         "The scans — All of them, attached.", "After the scans — Hi."]
     peak_mb = int(peak.read_text()) / 1024
-    assert peak_mb < 120, f"peak RSS {peak_mb:.0f} MB for a 150 MB message"
+    # Kith's own baseline (Python, the store, the importers) is 60-90 MB; reading the message whole
+    # would add its 150 MB on top, so staying under the message's size shows it streamed past.
+    assert peak_mb < 150, f"peak RSS {peak_mb:.0f} MB for a 150 MB message"
 
 
 @pytest.mark.parametrize("flag", ["--me", "--add-people"])
