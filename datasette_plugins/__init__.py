@@ -11,14 +11,20 @@ stored queries are added by `startup`, and its own CSRF check has nothing to ski
 
 from __future__ import annotations
 
-from datasette import hookimpl
+import pluggy
 
-from . import canned, cells, config, gate, kithdb, views
+# Datasette's own marker (`datasette.hookimpl` is `HookimplMarker("datasette")`), made here so that
+# importing this package never imports Datasette: a test or script that imports a helper module
+# first would otherwise make Datasette load this plugin half-initialised (hooks not yet defined)
+# and register it with no hooks. For the same reason each hook imports its helpers when called.
+hookimpl = pluggy.HookimplMarker("datasette")
 
 
 @hookimpl
 def asgi_wrapper(datasette):
     """Host pin, cross-site write refusal and no-framing headers in front of all of Datasette."""
+    from . import gate
+
     def extra_hosts():
         return (datasette.plugin_config("kith") or {}).get("allowed_hosts") or ()
 
@@ -27,6 +33,8 @@ def asgi_wrapper(datasette):
 
 @hookimpl
 def register_routes(datasette):
+    from . import config, views
+
     try:
         home = config.get(datasette).home
     except config.ConfigError:
@@ -38,6 +46,7 @@ def register_routes(datasette):
 def render_cell(value, column, table, database, row, datasette):
     if column not in ("avatar_url", "url", "name"):
         return None
+    from . import cells, kithdb
 
     async def inner():
         kith = await kithdb.find_database(datasette)  # the links below lead to its contacts
@@ -51,6 +60,8 @@ def render_cell(value, column, table, database, row, datasette):
 
 @hookimpl
 def menu_links(datasette):
+    from . import kithdb
+
     async def inner():
         if await kithdb.find_database(datasette) is None:
             return []
@@ -61,6 +72,8 @@ def menu_links(datasette):
 
 @hookimpl
 def startup(datasette):
+    from . import canned, config
+
     async def inner():
         config.get(datasette)  # a bad `plugins: kith:` block stops Datasette here, saying why
         if hasattr(datasette, "add_query"):  # 1.0: no canned_queries hook
@@ -71,6 +84,8 @@ def startup(datasette):
 
 @hookimpl
 def skip_csrf(datasette, scope):
+    from . import views
+
     # 0.65's asgi-csrf fails with a 500 on any multipart body (python-multipart changed under
     # it); the contact form handler refuses those itself with a 415 and checks the token.
     return views.skip_asgi_csrf(scope)
@@ -78,6 +93,8 @@ def skip_csrf(datasette, scope):
 
 @hookimpl
 def canned_queries(datasette, database):
+    from . import canned, kithdb
+
     async def inner():
         if await kithdb.is_kith(datasette.databases.get(database)):
             return canned.for_database(datasette, database)

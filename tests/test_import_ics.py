@@ -16,7 +16,6 @@ from test_import_mbox import MAIL, ME, dump, import_json, interactions, kith, pe
 
 from companion.importers.ics import import_ics
 from companion.store.db import open_db
-import datasette.app  # noqa: F401 - before datasette_plugins: imported first, it registers itself with no hooks
 from datasette_plugins.queries import reconnect_queue
 
 ICS = MAIL / "calendar.ics"

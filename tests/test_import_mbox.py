@@ -24,7 +24,6 @@ from companion.identity import canonical_identity
 from companion.importers.mail.reader import read_mbox
 from companion.store.contacts import create_contact
 from companion.store.db import open_db
-import datasette.app  # noqa: F401 - before datasette_plugins: imported first, it registers itself with no hooks
 from datasette_plugins.queries import reconnect_queue
 
 MAIL = Path(__file__).parent / "fixtures" / "mail"
