@@ -30,7 +30,8 @@ EVIL = "evil.example"
 # Arbitrary SQL moved to /db/-/query in Datasette 1.0.
 SQL_BASE = "/kith.json" if datasette.__version__.startswith("0.") else "/kith/-/query.json"
 SQL = SQL_BASE + "?sql=select+name+from+contacts&_shape=array"
-READS = ["/", "/kith", "/kith.json", SQL, "/kith/contacts", "/kith/contacts.json", "/kith/notes.json",
+READS = ["/-/kith/datasette", "/-/kith/today", "/-/kith/today.json", "/-/kith/people.json?q=ada",
+         "/kith", "/kith.json", SQL, "/kith/contacts", "/kith/contacts.json", "/kith/notes.json",
          "/-/databases.json", "/-/kith/contacts/{cid}", "/-/kith/contacts/{cid}.json",
          "/-/kith/network", "/-/kith/network.json", "/-/kith/reconnect.json", "/-/kith/ledger.json",
          "/-/kith/search?q=secret", "/-/kith/search.json?q=secret", "/kith/contacts/{cid}.json"]
@@ -120,6 +121,11 @@ def test_foreign_host_is_refused_on_both_ports_and_writes_nothing(served):
         assert status == 403, (path, status)
         assert json.loads(body)["error"]["code"] == "HOST_FORBIDDEN"
         assert b"Ada" not in body and b"secret" not in body
+    # `/` opens Today under kith serve (a redirect), and only for a loopback Host.
+    status, _, headers = request(server.ds_port, "GET", "/", good_host)
+    assert status == 302 and headers["location"] == "/-/kith/today"
+    status, body, _ = request(server.ds_port, "GET", "/", evil_host)
+    assert status == 403 and json.loads(body)["error"]["code"] == "HOST_FORBIDDEN"
     for host in (f"{EVIL}:{server.ds_port}", f"localhost.{EVIL}:{server.ds_port}", f"127.0.0.1:{server.port}",
                  "127.0.0.1", f"127.0.0.1.{EVIL}:{server.ds_port}", ""):
         status, _, _ = request(server.ds_port, "GET", SQL, host)
