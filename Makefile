@@ -47,6 +47,7 @@ $(DS1_DEPS): pyproject.toml Makefile
 # ruff's rules and settings are in pyproject.toml ([tool.ruff]).
 lint: $(DEPS)
 	$(PY) -m ruff check companion datasette_plugins scripts tests extension/tools
+	$(PY) -m ruff format --check companion datasette_plugins scripts tests extension/tools
 
 test-extension: $(NODE_DEPS)
 	cd extension && npm test && npm run lint

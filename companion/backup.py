@@ -76,7 +76,8 @@ def check_backup(path: str | Path) -> None:
             kith_migrations = 0
             if "_sqlite_migrations" in tables:
                 kith_migrations = conn.execute(
-                    "SELECT count(*) FROM _sqlite_migrations WHERE migration_set = 'kith'").fetchone()[0]
+                    "SELECT count(*) FROM _sqlite_migrations WHERE migration_set = 'kith'"
+                ).fetchone()[0]
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
@@ -84,8 +85,10 @@ def check_backup(path: str | Path) -> None:
     if problems != ["ok"]:
         raise BackupError(f"{path} fails its integrity check: {'; '.join(problems[:5])}")
     if "contacts" not in tables or not kith_migrations:
-        raise BackupError(f"{path} is a SQLite database, but not a Kith one (no contacts table"
-                          " and Kith migrations); refusing to restore it")
+        raise BackupError(
+            f"{path} is a SQLite database, but not a Kith one (no contacts table"
+            " and Kith migrations); refusing to restore it"
+        )
 
 
 def restore(backup_path: str | Path, dest: str | Path) -> Path:

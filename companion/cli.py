@@ -23,11 +23,16 @@ def main():
 @main.command()
 @db_option
 @click.option("--port", default=DEFAULT_PORT, show_default=True, help="Companion API port (127.0.0.1 only).")
-@click.option("--datasette-port", default=DEFAULT_DATASETTE_PORT, show_default=True,
-              help="Datasette port (127.0.0.1 only); 0 to run the companion alone.")
+@click.option(
+    "--datasette-port",
+    default=DEFAULT_DATASETTE_PORT,
+    show_default=True,
+    help="Datasette port (127.0.0.1 only); 0 to run the companion alone.",
+)
 def serve(db_path, port, datasette_port):
     """Run the companion API and Datasette on 127.0.0.1."""
     from .serve import serve as run
+
     asyncio.run(run(resolve_db(db_path), port, datasette_port or None))
 
 
@@ -88,6 +93,7 @@ def token_revoke(db_path, token_id):
 def extract(html_file, url, title):
     """Print what Kith extracts from a saved HTML page, as JSON. Touches no database."""
     from .extract import extract_page
+
     html = html_file.read_bytes().decode("utf-8", "replace")
     click.echo(json.dumps(extract_page(html, url, title), indent=2, ensure_ascii=False))
 
@@ -99,6 +105,7 @@ def backup_command(db_path, dest):
     """Make a consistent copy of the database (0600), safe while the server writes."""
     import sqlite3
     from .backup import BackupError, backup
+
     try:
         out = backup(resolve_db(db_path), dest)
     except (BackupError, sqlite3.Error, OSError) as exc:
@@ -118,6 +125,7 @@ def restore_command(db_path, backup_file):
     import sqlite3
     from .backup import BackupError, restore
     from .privacy import private_dir
+
     dest = resolve_db(db_path)
     had_database = dest.exists()
     try:
@@ -129,12 +137,17 @@ def restore_command(db_path, backup_file):
     kept = f" (the previous file is {out}.before-restore)" if had_database else ""
     click.echo(f"Restored {backup_file} to {out}{kept}")
     from .store.auth import auth_path
+
     if auth_path(out).exists():
-        click.echo(f"Paired browsers and tokens are unchanged: they live in {auth_path(out).name}, "
-                   "which backups never include.")
+        click.echo(
+            f"Paired browsers and tokens are unchanged: they live in {auth_path(out).name}, "
+            "which backups never include."
+        )
     else:
-        click.echo("Backups hold no tokens, and this machine has none for this database: "
-                   "run `kith pair` to pair the extension again.")
+        click.echo(
+            "Backups hold no tokens, and this machine has none for this database: "
+            "run `kith pair` to pair the extension again."
+        )
 
 
 @main.command("doctor")
@@ -146,6 +159,7 @@ def doctor_command(db_path, quick, no_repair, as_json):
     """Check the database (integrity, migrations, search indexes and their triggers, file modes)
     and repair what is safe to repair. Exit code 0: healthy or repaired; 1: something is wrong."""
     from .doctor import run
+
     report = run(resolve_db(db_path), quick=quick, repair=not no_repair)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
@@ -161,6 +175,7 @@ def doctor_command(db_path, quick, no_repair, as_json):
 def reextract(db_path):
     """Re-run the current extractors over every stored capture."""
     from .reextract import reextract_all
+
     db = open_store(db_path)
     total = db.execute("SELECT count(*) FROM captures WHERE html IS NOT NULL").fetchone()[0]
     with click.progressbar(length=total, label="Re-extracting", file=sys.stderr) as bar:
@@ -175,6 +190,7 @@ def reextract(db_path):
 def merge(db_path, keep_id, drop_id):
     """Merge contact DROP_ID into KEEP_ID, moving everything attached to it."""
     from .store.contacts import merge_contacts
+
     db = open_store(db_path)
     for cid in (keep_id, drop_id):
         if not db.execute("SELECT 1 FROM contacts WHERE id = ?", [cid]).fetchone():

@@ -10,8 +10,12 @@ import click
 from .config import default_db_path
 
 db_option = click.option(
-    "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="The Kith database (default: $KITH_DB, else kith.db in your user data directory).")
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The Kith database (default: $KITH_DB, else kith.db in your user data directory).",
+)
 
 
 def resolve_db(db_path: Path | None) -> Path:
@@ -20,6 +24,7 @@ def resolve_db(db_path: Path | None) -> Path:
 
 def open_store(db_path: Path | None):
     from .store.db import open_db
+
     return open_db(resolve_db(db_path))
 
 
@@ -28,6 +33,7 @@ def open_auth_store(db_path: Path | None):
     """The auth file beside the database (opening the database first, so an older one's
     tokens have moved into it)."""
     from .store.auth import AuthStore
+
     path = resolve_db(db_path)
     open_store(path).close()
     store = AuthStore(path)

@@ -92,19 +92,59 @@ FUNCTIONS = """Software Engineer|Product Manager|Designer|Data Scientist|Account
 |Chef|Physician|Product Designer|DevOps Engineer|Security Engineer|Investor
 |Chief of Staff""".replace("\n", "").split("|")
 SENIORITY = ["", "", "", "Senior ", "Senior ", "Staff ", "Lead ", "Principal ", "Junior "]
-UNRANKED = {"Founder", "Partner", "Investor", "Chief of Staff", "Teacher", "Nurse", "Physician", "Chef", "Lawyer",
-            "Journalist", "Writer", "Photographer", "Consultant", "Recruiter"}
+UNRANKED = {
+    "Founder",
+    "Partner",
+    "Investor",
+    "Chief of Staff",
+    "Teacher",
+    "Nurse",
+    "Physician",
+    "Chef",
+    "Lawyer",
+    "Journalist",
+    "Writer",
+    "Photographer",
+    "Consultant",
+    "Recruiter",
+}
 CITIES = """San Francisco Bay Area|New York City|London|Berlin|Paris|Amsterdam|Toronto|Seattle|Austin|Boston
 |Chicago|Los Angeles|Stockholm|Copenhagen|Dublin|Lisbon|Barcelona|Madrid|Zurich|Munich|Tokyo|Singapore
 |Sydney|Melbourne|Bangalore|Mumbai|São Paulo|Mexico City|Buenos Aires|Lagos|Nairobi|Cape Town|Tel Aviv
 |Warsaw|Prague|Vienna|Helsinki|Oslo|Montreal|Vancouver|Denver|Atlanta|Miami|Portland|Edinburgh|Manchester
 |Seoul|Hong Kong|Dubai|Istanbul""".replace("\n", "").split("|")
-TAGS = [("friends", None), ("ex-colleague", None), ("mentor", 60), ("investor", 90), ("college", None),
-        ("family", 14), ("founder", None), ("recruiter", None), ("conference", None), ("climbing", None),
-        ("book-club", None), ("neighbour", None), ("hiring", None), ("advisor", 45), ("close-friends", 21),
-        ("design", None), ("machine-learning", None), ("open-source", None), ("running", None),
-        ("podcast", None), ("angel", None), ("board", 30), ("kids-school", None), ("volunteering", None),
-        ("alumni", None), ("music", None), ("cycling", None), ("startup", None), ("press", None), ("chess", None)]
+TAGS = [
+    ("friends", None),
+    ("ex-colleague", None),
+    ("mentor", 60),
+    ("investor", 90),
+    ("college", None),
+    ("family", 14),
+    ("founder", None),
+    ("recruiter", None),
+    ("conference", None),
+    ("climbing", None),
+    ("book-club", None),
+    ("neighbour", None),
+    ("hiring", None),
+    ("advisor", 45),
+    ("close-friends", 21),
+    ("design", None),
+    ("machine-learning", None),
+    ("open-source", None),
+    ("running", None),
+    ("podcast", None),
+    ("angel", None),
+    ("board", 30),
+    ("kids-school", None),
+    ("volunteering", None),
+    ("alumni", None),
+    ("music", None),
+    ("cycling", None),
+    ("startup", None),
+    ("press", None),
+    ("chess", None),
+]
 TOPICS = """the fundraise|hiring|the new role|the kids|marathon training|Rust|pricing|the board meeting|the move
 |the product launch|the conference talk|climbing|the book|remote work|the reorg|the seed round|burnout|the podcast
 |the house renovation|the garden|sourdough|the wedding|the offsite|the migration to Postgres|LLMs|the roadmap
@@ -125,44 +165,91 @@ EXCUSES = """it's been a hectic week|I was travelling|the kids were sick|we had 
 |I was offline for a few days""".replace("\n", "").split("|")
 REACTIONS = "that's hilarious|love it|so true|no way|exactly what I thought|amazing news".split("|")
 MESSAGES = [
-    "Hi {first}, great to see you at {event}!", "Thanks for the intro to {other}, we're meeting {day}.",
-    "Are you free for {meal} {day}? I'll be near {place}.", "Congrats on the new role at {company}!",
-    "Quick question about {topic}: do you have ten minutes this week?", "I read {thing} you sent and loved it.",
-    "Sorry for the slow reply, {excuse}.", "Let's catch up soon. How is {topic} going?",
-    "Sending you {thing} I mentioned.", "Can you recommend someone for a {role} role?",
-    "We're hiring a {role} at {company}, know anyone?", "Sounds good, see you {day}.", "Ha, {reaction}!",
-    "Thanks so much, really appreciate it.", "Happy birthday, {first}! Hope this year is a great one.",
-    "Any news on {topic}?", "Just landed, want to grab {meal} {day}?", "Did you see {thing} about {company}?",
-    "I'd love your take on {topic} when you have a moment.", "Running ten minutes late, sorry!",
-    "Good luck with {topic} {day}!", "Thanks for {meal}, it was great to catch up.",
-    "Following up on {topic}: here is {thing}.", "Can we move our call to {day}?",
+    "Hi {first}, great to see you at {event}!",
+    "Thanks for the intro to {other}, we're meeting {day}.",
+    "Are you free for {meal} {day}? I'll be near {place}.",
+    "Congrats on the new role at {company}!",
+    "Quick question about {topic}: do you have ten minutes this week?",
+    "I read {thing} you sent and loved it.",
+    "Sorry for the slow reply, {excuse}.",
+    "Let's catch up soon. How is {topic} going?",
+    "Sending you {thing} I mentioned.",
+    "Can you recommend someone for a {role} role?",
+    "We're hiring a {role} at {company}, know anyone?",
+    "Sounds good, see you {day}.",
+    "Ha, {reaction}!",
+    "Thanks so much, really appreciate it.",
+    "Happy birthday, {first}! Hope this year is a great one.",
+    "Any news on {topic}?",
+    "Just landed, want to grab {meal} {day}?",
+    "Did you see {thing} about {company}?",
+    "I'd love your take on {topic} when you have a moment.",
+    "Running ten minutes late, sorry!",
+    "Good luck with {topic} {day}!",
+    "Thanks for {meal}, it was great to catch up.",
+    "Following up on {topic}: here is {thing}.",
+    "Can we move our call to {day}?",
 ]
 NOTES = [
-    "Met at {event}. Works on {topic} at {company}.", "Interested in {topic} and {topic2}.",
-    "Prefers messages over email; best reached {day}.", "Introduced me to {other}.",
-    "Follow up about {topic} next month.", "Moved to {city} last year.", "Good person to ask about {topic}.",
-    "Has two kids; the eldest just started school.", "Owes me {thing}; I owe them an intro to {other}.",
-    "Talked about {topic} over {meal}. Wants to hear back about {topic2}.", "Vegetarian. Loves {hobby}.",
-    "Thinking about leaving {company}; might be open to {role} roles.", "Sent {thing} after {event}.",
-    "Birthday dinner at {place} was fun.", "Ask how {topic} went.", "Was very helpful with {topic}.",
+    "Met at {event}. Works on {topic} at {company}.",
+    "Interested in {topic} and {topic2}.",
+    "Prefers messages over email; best reached {day}.",
+    "Introduced me to {other}.",
+    "Follow up about {topic} next month.",
+    "Moved to {city} last year.",
+    "Good person to ask about {topic}.",
+    "Has two kids; the eldest just started school.",
+    "Owes me {thing}; I owe them an intro to {other}.",
+    "Talked about {topic} over {meal}. Wants to hear back about {topic2}.",
+    "Vegetarian. Loves {hobby}.",
+    "Thinking about leaving {company}; might be open to {role} roles.",
+    "Sent {thing} after {event}.",
+    "Birthday dinner at {place} was fun.",
+    "Ask how {topic} went.",
+    "Was very helpful with {topic}.",
 ]
 HOBBIES = "climbing|sourdough|jazz|running|chess|sailing|pottery|cycling|board games|birdwatching".split("|")
-EXCHANGE_KINDS = {"intro": "Introduction to {other}", "advice": "Advice on {topic}",
-                  "referral": "Referral for a {role} role", "favor": "Helped with {topic}", "gift": "Sent {thing}",
-                  "recommendation": "Recommendation on LinkedIn", "feedback": "Feedback on {thing}"}
+EXCHANGE_KINDS = {
+    "intro": "Introduction to {other}",
+    "advice": "Advice on {topic}",
+    "referral": "Referral for a {role} role",
+    "favor": "Helped with {topic}",
+    "gift": "Sent {thing}",
+    "recommendation": "Recommendation on LinkedIn",
+    "feedback": "Feedback on {thing}",
+}
 INTERACTION_KINDS = ["coffee", "call", "met", "lunch", "video call", "email", "dinner", "conference", "walk"]
-CHANNELS = {"professional": ["linkedin", "linkedin", "email"], "personal": ["whatsapp", "sms", "email", "signal"],
-            "both": ["linkedin", "whatsapp", "email", "sms"]}
+CHANNELS = {
+    "professional": ["linkedin", "linkedin", "email"],
+    "personal": ["whatsapp", "sms", "email", "signal"],
+    "both": ["linkedin", "whatsapp", "email", "sms"],
+}
 # (label, yearly, with a year) for the demo's dated notes.
-DATED_NOTES = [("Wedding anniversary", True, True), ("Work anniversary", True, True), ("Name day", True, False),
-               ("Visa renewal", False, True), ("Kid's birthday", True, False), ("Passport renewal", False, True)]
-HOW_MET = ["college", "a conference", "work", "an intro", "the climbing gym", "a meetup", "the neighbourhood",
-           "a friend's party", "the kids' school", "an online community"]
+DATED_NOTES = [
+    ("Wedding anniversary", True, True),
+    ("Work anniversary", True, True),
+    ("Name day", True, False),
+    ("Visa renewal", False, True),
+    ("Kid's birthday", True, False),
+    ("Passport renewal", False, True),
+]
+HOW_MET = [
+    "college",
+    "a conference",
+    "work",
+    "an intro",
+    "the climbing gym",
+    "a meetup",
+    "the neighbourhood",
+    "a friend's party",
+    "the kids' school",
+    "an online community",
+]
 
 
 def _zipf(n: int, s: float = 1.07) -> list[float]:
     """Cumulative Zipf weights for ranks 1..n, for random.choices(cum_weights=...)."""
-    return list(itertools.accumulate(1 / (rank ** s) for rank in range(1, n + 1)))
+    return list(itertools.accumulate(1 / (rank**s) for rank in range(1, n + 1)))
 
 
 def _ascii(text: str) -> str:
@@ -179,9 +266,21 @@ class _Text:
     def __init__(self, rng: random.Random, companies: list[str]):
         self.rng = rng
         self.choices = rng.choices
-        pools = {"event": EVENTS, "topic": TOPICS, "topic2": TOPICS, "thing": THINGS, "place": PLACES,
-                 "meal": MEALS, "day": DAYS, "excuse": EXCUSES, "reaction": REACTIONS, "city": CITIES,
-                 "hobby": HOBBIES, "role": FUNCTIONS, "company": companies}
+        pools = {
+            "event": EVENTS,
+            "topic": TOPICS,
+            "topic2": TOPICS,
+            "thing": THINGS,
+            "place": PLACES,
+            "meal": MEALS,
+            "day": DAYS,
+            "excuse": EXCUSES,
+            "reaction": REACTIONS,
+            "city": CITIES,
+            "hobby": HOBBIES,
+            "role": FUNCTIONS,
+            "company": companies,
+        }
         self.pools = {k: (v, _zipf(len(v))) for k, v in pools.items()}
         self.first = ""
         self.other = ""
@@ -219,13 +318,21 @@ def company_names(rng: random.Random, n: int = 300) -> list[str]:
 
 def _refuse_non_empty(db: Database) -> None:
     if db.execute("SELECT count(*) FROM contacts").fetchone()[0]:
-        raise ValueError("this database already has contacts; the demo only fills a new, empty database"
-                         " (it must never mix with your real network)")
+        raise ValueError(
+            "this database already has contacts; the demo only fills a new, empty database"
+            " (it must never mix with your real network)"
+        )
 
 
-def generate(db: Database, contacts: int = 1000, seed: int = 1, messages: int | None = None,
-             notes: int | None = None, as_of: str | None = None,
-             progress: Callable[[int], None] | None = None) -> dict[str, int]:
+def generate(
+    db: Database,
+    contacts: int = 1000,
+    seed: int = 1,
+    messages: int | None = None,
+    notes: int | None = None,
+    as_of: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, int]:
     """Fill an empty database with a demo network; returns row counts per table.
 
     `contacts` includes the user's own contact (is_me=1). Messages default to
@@ -250,15 +357,31 @@ def generate(db: Database, contacts: int = 1000, seed: int = 1, messages: int | 
         for table in FTS:
             enable_search(db, table)
         _tick(progress)
-    names = ("contacts", "identities", "tags", "contact_tags", "relationships", "interactions", "exchanges",
-             "profile_changes", "notes", "messages", "dated_notes", "merge_suggestions")
+    names = (
+        "contacts",
+        "identities",
+        "tags",
+        "contact_tags",
+        "relationships",
+        "interactions",
+        "exchanges",
+        "profile_changes",
+        "notes",
+        "messages",
+        "dated_notes",
+        "merge_suggestions",
+    )
     return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in names}
 
 
 def _build(builder: "_Builder", contacts: int, notes: int, messages: int, progress) -> None:
     """The tables in a fixed order: the random stream, and so the network, depends on it."""
-    for step in (lambda: builder.people(contacts), builder.relationships_and_history,
-                 lambda: builder.notes(notes), lambda: builder.messages(messages)):
+    for step in (
+        lambda: builder.people(contacts),
+        builder.relationships_and_history,
+        lambda: builder.notes(notes),
+        lambda: builder.messages(messages),
+    ):
         step()
         _tick(progress)
     builder.daily_loop()
@@ -307,8 +430,11 @@ class _Builder:
             me = cid == 1
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             circle = None if me else rng.choices(("professional", "personal", "both"), (55, 25, 20))[0]
-            company = rng.choices(self.companies, cum_weights=company_w)[0] \
-                if me or circle != "personal" or rng.random() < 0.5 else None
+            company = (
+                rng.choices(self.companies, cum_weights=company_w)[0]
+                if me or circle != "personal" or rng.random() < 0.5
+                else None
+            )
             role = rng.choice(FUNCTIONS)
             title = ((rng.choice(SENIORITY) if role not in UNRANKED else "") + role) if company else None
             location = rng.choices(CITIES, cum_weights=city_w)[0]
@@ -320,30 +446,56 @@ class _Builder:
             if rng.random() < 0.3:
                 md = f"{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
                 birthday = f"--{md}" if rng.random() < 0.4 else f"{rng.randint(1955, 2002)}-{md}"
-            row = {"id": cid, "name": f"{first} {last}", "given_name": first, "family_name": last,
-                   "headline": headline, "company": company, "title": title, "location": location,
-                   "bio": f"{role} in {location}. Into {rng.choice(HOBBIES)} and "
-                          f"{rng.choice(TOPICS).removeprefix('the ')}."
-                   if rng.random() < 0.2 else None,
-                   "circle": circle, "how_met": None if me else rng.choice(HOW_MET),
-                   "keep_in_touch_days": rng.choice((14, 30, 60, 90, 180)) if not me and rng.random() < 0.06 else None,
-                   "pronouns": rng.choice(("she/her", "he/him", "they/them")) if rng.random() < 0.1 else None,
-                   "birthday": birthday, "is_me": int(me), "created_at": _iso(created), "updated_at": _iso(created),
-                   "snoozed_until": None}
+            row = {
+                "id": cid,
+                "name": f"{first} {last}",
+                "given_name": first,
+                "family_name": last,
+                "headline": headline,
+                "company": company,
+                "title": title,
+                "location": location,
+                "bio": f"{role} in {location}. Into {rng.choice(HOBBIES)} and "
+                f"{rng.choice(TOPICS).removeprefix('the ')}."
+                if rng.random() < 0.2
+                else None,
+                "circle": circle,
+                "how_met": None if me else rng.choice(HOW_MET),
+                "keep_in_touch_days": rng.choice((14, 30, 60, 90, 180)) if not me and rng.random() < 0.06 else None,
+                "pronouns": rng.choice(("she/her", "he/him", "they/them")) if rng.random() < 0.1 else None,
+                "birthday": birthday,
+                "is_me": int(me),
+                "created_at": _iso(created),
+                "updated_at": _iso(created),
+                "snoozed_until": None,
+            }
             if not me and rng.random() < 0.01:
                 row["snoozed_until"] = _iso(self.end + rng.randint(7, 90) * DAY)[:10]
             contacts.append(row)
-            self.people_rows.append({"id": cid, "first": first, "name": row["name"], "company": company,
-                                     "circle": circle or "both", "created": created, "role": role})
+            self.people_rows.append(
+                {
+                    "id": cid,
+                    "first": first,
+                    "name": row["name"],
+                    "company": company,
+                    "circle": circle or "both",
+                    "created": created,
+                    "role": role,
+                }
+            )
             slug = _ascii(f"{first}-{last}").lower().replace(" ", "-")
             if me or circle != "personal" or rng.random() < 0.3:
                 handle = slug if slug not in used_slugs else f"{slug}-{rng.getrandbits(24):06x}"
                 used_slugs.add(handle)
-                identities.append((cid, canonical_identity(f"https://www.linkedin.com/in/{handle}",
-                                                           kind="linkedin"), "demo"))
+                identities.append(
+                    (cid, canonical_identity(f"https://www.linkedin.com/in/{handle}", kind="linkedin"), "demo")
+                )
             if me or rng.random() < 0.6:
-                domain = (_ascii(company).lower().replace(" ", "") + ".example") if company and rng.random() < 0.6 \
+                domain = (
+                    (_ascii(company).lower().replace(" ", "") + ".example")
+                    if company and rng.random() < 0.6
                     else rng.choice(("example.com", "example.org", "mail.example.net"))
+                )
                 key = canonical_identity(f"{slug.replace('-', '.')}.{cid}@{domain}", kind="email")
                 identities.append((cid, key, "demo"))
             if circle in ("personal", "both") and rng.random() < 0.6:
@@ -352,18 +504,21 @@ class _Builder:
             if role.endswith("Engineer") and rng.random() < 0.5:
                 identities.append((cid, canonical_identity(f"{slug}{cid}", kind="github"), "demo"))
             if rng.random() < 0.15:
-                identities.append((cid, canonical_identity(f"{slug.replace('-', '_')[:10]}{cid % 100000}", kind="x"),
-                                   "demo"))
+                identities.append(
+                    (cid, canonical_identity(f"{slug.replace('-', '_')[:10]}{cid % 100000}", kind="x"), "demo")
+                )
             if rng.random() < 0.05:
-                identities.append((cid, canonical_identity(f"@{slug.replace('-', '')}{cid}@mastodon.social",
-                                                           kind="mastodon"), "demo"))
+                identities.append(
+                    (cid, canonical_identity(f"@{slug.replace('-', '')}{cid}@mastodon.social", kind="mastodon"), "demo")
+                )
             if not me:
                 how_many = rng.choice((0, 0, 1, 1, 2, 3))
                 for tag_index in sorted(set(rng.choices(range(len(TAGS)), cum_weights=tag_w, k=how_many))):
                     tagged.append((cid, tag_index + 1))
         columns = list(contacts[0])
-        self._write(f"INSERT INTO contacts ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})",
-                    contacts)
+        self._write(
+            f"INSERT INTO contacts ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})", contacts
+        )
         seen_keys: set = set()
         rows = []
         for cid, key, source in identities:
@@ -371,8 +526,10 @@ class _Builder:
                 seen_keys.add((key["kind"], key["value"]))
                 rows.append((cid, key["kind"], key["value"], key["url"], source))
         self._write("INSERT INTO identities (contact_id, kind, value, url, source) VALUES (?, ?, ?, ?, ?)", rows)
-        self._write("INSERT INTO tags (id, name, keep_in_touch_days) VALUES (?, ?, ?)",
-                    [(i, name, days) for i, (name, days) in enumerate(TAGS, 1)])
+        self._write(
+            "INSERT INTO tags (id, name, keep_in_touch_days) VALUES (?, ?, ?)",
+            [(i, name, days) for i, (name, days) in enumerate(TAGS, 1)],
+        )
         self._write("INSERT INTO contact_tags (contact_id, tag_id) VALUES (?, ?)", tagged)
 
     def _person(self, exclude: int | None = None) -> dict:
@@ -414,8 +571,10 @@ class _Builder:
         for p in people:
             if rng.random() < 0.03:
                 relationships.add((me_id, p["id"], "knows", None))
-        self._write("INSERT OR IGNORE INTO relationships (from_contact_id, to_contact_id, kind, note)"
-                    " VALUES (?, ?, ?, ?)", sorted(relationships, key=lambda r: (r[0], r[1], r[2])))
+        self._write(
+            "INSERT OR IGNORE INTO relationships (from_contact_id, to_contact_id, kind, note) VALUES (?, ?, ?, ?)",
+            sorted(relationships, key=lambda r: (r[0], r[1], r[2])),
+        )
 
         interactions, exchanges, changes = [], [], []
         for p in people:
@@ -433,8 +592,7 @@ class _Builder:
                     kind = rng.choice(list(EXCHANGE_KINDS))
                     text.other = self._person(cid)["name"]
                     description = EXCHANGE_KINDS[kind].format_map(_Slots(text))
-                    exchanges.append((cid, rng.choice(("gave", "received")), kind, description,
-                                      _iso(self._when(p))))
+                    exchanges.append((cid, rng.choice(("gave", "received")), kind, description, _iso(self._when(p))))
             if p["company"] and rng.random() < 0.03:
                 at = _iso(self.end - rng.random() * 730 * DAY)
                 old = rng.choice(self.companies)
@@ -442,14 +600,19 @@ class _Builder:
                     changes.append((cid, "company", old, p["company"], at))
                     old_title = p["role"] if p["role"] in UNRANKED else rng.choice(SENIORITY[5:]) + p["role"]
                     changes.append((cid, "title", old_title, None, at))
-        self._write("INSERT INTO interactions (contact_id, kind, happened_at, summary) VALUES (?, ?, ?, ?)",
-                    interactions)
-        self._write("INSERT INTO exchanges (contact_id, direction, kind, description, happened_at)"
-                    " VALUES (?, ?, ?, ?, ?)", exchanges)
+        self._write(
+            "INSERT INTO interactions (contact_id, kind, happened_at, summary) VALUES (?, ?, ?, ?)", interactions
+        )
+        self._write(
+            "INSERT INTO exchanges (contact_id, direction, kind, description, happened_at) VALUES (?, ?, ?, ?, ?)",
+            exchanges,
+        )
         titles = dict(self.db.execute("SELECT id, title FROM contacts WHERE company IS NOT NULL").fetchall())
         changes = [(c, f, o, n if n is not None else titles.get(c), at) for c, f, o, n, at in changes]
-        self._write("INSERT INTO profile_changes (contact_id, field, old_value, new_value, detected_at)"
-                    " VALUES (?, ?, ?, ?, ?)", changes)
+        self._write(
+            "INSERT INTO profile_changes (contact_id, field, old_value, new_value, detected_at) VALUES (?, ?, ?, ?, ?)",
+            changes,
+        )
 
     # -- notes and messages ------------------------------------------------------------------------
 
@@ -486,8 +649,10 @@ class _Builder:
         rng, text = self.rng, self.text
         me = self.people_rows[0]["name"]
         counts = self._spread(total, 0.9)
-        sql = ("INSERT INTO messages (contact_id, direction, sender, sent_at, body, channel, thread_url)"
-               " VALUES (?, ?, ?, ?, ?, ?, ?)")
+        sql = (
+            "INSERT INTO messages (contact_id, direction, sender, sent_at, body, channel, thread_url)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)"
+        )
         batch = []
         for index, count in enumerate(counts):
             if not count:
@@ -505,8 +670,17 @@ class _Builder:
                     outgoing = not outgoing
                 text.other = self._person(p["id"])["name"]
                 body = text.sentences(MESSAGES, self.message_w, rng.choice((1, 1, 1, 2, 2, 3)))
-                batch.append((p["id"], "out" if outgoing else "in", me if outgoing else p["name"], _iso(ts), body,
-                              channel, thread))
+                batch.append(
+                    (
+                        p["id"],
+                        "out" if outgoing else "in",
+                        me if outgoing else p["name"],
+                        _iso(ts),
+                        body,
+                        channel,
+                        thread,
+                    )
+                )
                 self._seen(p["id"], ts)
             if len(batch) >= FLUSH_ROWS:
                 self._write(sql, batch)
@@ -542,8 +716,10 @@ class _Builder:
             old_title = p["role"] if p["role"] in UNRANKED else rng.choice(SENIORITY[:5]) + p["role"]
             if old_title != titles.get(p["id"]):
                 changes.append((p["id"], "title", old_title, titles.get(p["id"]), at))
-        self._write("INSERT INTO profile_changes (contact_id, field, old_value, new_value, detected_at)"
-                    " VALUES (?, ?, ?, ?, ?)", changes)
+        self._write(
+            "INSERT INTO profile_changes (contact_id, field, old_value, new_value, detected_at) VALUES (?, ?, ?, ?, ?)",
+            changes,
+        )
 
         def soon() -> date:
             return end_day + timedelta(days=rng.randint(0, 13))
@@ -552,8 +728,9 @@ class _Builder:
         birthdays = []
         for p in pick(people, max(3, len(people) // 150)):
             day = soon()
-            birthdays.append((f"{rng.randint(1960, 2001)}-{day:%m-%d}" if rng.random() < 0.7 else f"--{day:%m-%d}",
-                              p["id"]))
+            birthdays.append(
+                (f"{rng.randint(1960, 2001)}-{day:%m-%d}" if rng.random() < 0.7 else f"--{day:%m-%d}", p["id"])
+            )
         self._write("UPDATE contacts SET birthday = ? WHERE id = ?", birthdays)
 
         # Other dates worth remembering: a few soon, most later in the year.
@@ -561,33 +738,56 @@ class _Builder:
         for p in pick(people, max(4, len(people) // 100)):
             label, yearly, with_year = rng.choice(DATED_NOTES)
             day = soon() if rng.random() < 0.4 else end_day + timedelta(days=rng.randint(14, 364))
-            when = f"{day.year if not yearly else rng.randint(1995, end_day.year - 1)}-{day:%m-%d}" \
-                if with_year else f"--{day:%m-%d}"
+            when = (
+                f"{day.year if not yearly else rng.randint(1995, end_day.year - 1)}-{day:%m-%d}"
+                if with_year
+                else f"--{day:%m-%d}"
+            )
             dates.append((p["id"], label, when, int(yearly), _iso(self.start + rng.random() * (self.end - self.start))))
-        self._write("INSERT INTO dated_notes (contact_id, label, date, yearly, created_at) VALUES (?, ?, ?, ?, ?)",
-                    dates)
+        self._write(
+            "INSERT INTO dated_notes (contact_id, label, date, yearly, created_at) VALUES (?, ?, ?, ?, ?)", dates
+        )
 
         # Duplicates: someone saved twice, the second time from an address book (no LinkedIn,
         # GitHub or X key, which would prove them different), each record with its own history.
-        single = {r[0] for r in self.db.execute(
-            "SELECT DISTINCT contact_id FROM identities WHERE kind IN ('linkedin', 'github', 'x')")}
+        single = {
+            r[0]
+            for r in self.db.execute(
+                "SELECT DISTINCT contact_id FROM identities WHERE kind IN ('linkedin', 'github', 'x')"
+            )
+        }
         originals = pick([p for p in people if p["company"]], max(2, len(people) // 400))
         copies = pick([p for p in people if p["id"] not in single], len(originals))
         renamed, suggestions = [], []
         for original, copy in zip(originals, copies):
-            row = self.db.execute("SELECT name, given_name, family_name, company, title FROM contacts WHERE id = ?",
-                                  [original["id"]]).fetchone()
+            row = self.db.execute(
+                "SELECT name, given_name, family_name, company, title FROM contacts WHERE id = ?", [original["id"]]
+            ).fetchone()
             renamed.append((*row, copy["id"]))
             low, high = sorted((original["id"], copy["id"]))
-            suggestions.append((low, high, 100.0, "similar name (100%) and the same company",
-                                _iso(self.end - rng.uniform(0, 10) * DAY)))
+            suggestions.append(
+                (
+                    low,
+                    high,
+                    100.0,
+                    "similar name (100%) and the same company",
+                    _iso(self.end - rng.uniform(0, 10) * DAY),
+                )
+            )
             copy.update(name=row[0], first=row[1], company=row[3])
-        self._write("UPDATE contacts SET name = ?, given_name = ?, family_name = ?, company = ?, title = ?,"
-                    " headline = NULL WHERE id = ?", renamed)
-        self._write("UPDATE messages SET sender = ? WHERE contact_id = ? AND direction = 'in'",
-                    [(r[0], r[-1]) for r in renamed])
-        self._write("INSERT INTO merge_suggestions (contact_id, other_contact_id, score, reason, status, created_at)"
-                    " VALUES (?, ?, ?, ?, 'open', ?)", suggestions)
+        self._write(
+            "UPDATE contacts SET name = ?, given_name = ?, family_name = ?, company = ?, title = ?,"
+            " headline = NULL WHERE id = ?",
+            renamed,
+        )
+        self._write(
+            "UPDATE messages SET sender = ? WHERE contact_id = ? AND direction = 'in'", [(r[0], r[-1]) for r in renamed]
+        )
+        self._write(
+            "INSERT INTO merge_suggestions (contact_id, other_contact_id, score, reason, status, created_at)"
+            " VALUES (?, ?, ?, ?, 'open', ?)",
+            suggestions,
+        )
         self._captures(pick(people, 6))
 
     def _captures(self, chosen: list[dict]) -> None:
@@ -598,29 +798,56 @@ class _Builder:
             at = _iso(self.end - rng.uniform(0.1, 6) * DAY)
             slug = _ascii(p["name"]).lower().replace(" ", "-")
             url = f"https://{slug}.example/"
-            contact = [html_escape(v) if v else v for v in self.db.execute(
-                "SELECT name, title, company FROM contacts WHERE id = ?", [p["id"]]).fetchone()]
-            html = (f'<html><head><title>{contact[0]}</title></head><body><div class="h-card">'
-                    f'<a class="p-name u-url" href="{url}">{contact[0]}</a>'
-                    + (f' <span class="p-job-title">{contact[1]}</span>' if contact[1] else "")
-                    + (f' at <span class="p-org">{contact[2]}</span>' if contact[2] else "")
-                    + "</div></body></html>")
+            contact = [
+                html_escape(v) if v else v
+                for v in self.db.execute("SELECT name, title, company FROM contacts WHERE id = ?", [p["id"]]).fetchone()
+            ]
+            html = (
+                f'<html><head><title>{contact[0]}</title></head><body><div class="h-card">'
+                f'<a class="p-name u-url" href="{url}">{contact[0]}</a>'
+                + (f' <span class="p-job-title">{contact[1]}</span>' if contact[1] else "")
+                + (f' at <span class="p-org">{contact[2]}</span>' if contact[2] else "")
+                + "</div></body></html>"
+            )
             unparsed = index == len(chosen) - 1
             capture_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
             payload = json.dumps({"capture_id": capture_id, "kind": "profile", "url": url, "title": contact[0]})
-            rows.append((capture_id, "profile", url, contact[0], at, at, p["id"], zlib.compress(html.encode(), 1),
-                         hashlib.sha256(html.encode()).hexdigest(), "generic", "unparsed" if unparsed else "parsed",
-                         hashlib.sha256(payload.encode()).hexdigest(), payload,
-                         "extraction timed out" if unparsed else None))
+            rows.append(
+                (
+                    capture_id,
+                    "profile",
+                    url,
+                    contact[0],
+                    at,
+                    at,
+                    p["id"],
+                    zlib.compress(html.encode(), 1),
+                    hashlib.sha256(html.encode()).hexdigest(),
+                    "generic",
+                    "unparsed" if unparsed else "parsed",
+                    hashlib.sha256(payload.encode()).hexdigest(),
+                    payload,
+                    "extraction timed out" if unparsed else None,
+                )
+            )
             key = canonical_identity(url)
-            if key and not self.db.execute("SELECT 1 FROM identities WHERE kind = ? AND value = ?",
-                                           [key["kind"], key["value"]]).fetchone():
+            if (
+                key
+                and not self.db.execute(
+                    "SELECT 1 FROM identities WHERE kind = ? AND value = ?", [key["kind"], key["value"]]
+                ).fetchone()
+            ):
                 identities.append((p["id"], key["kind"], key["value"], key["url"], "page"))
-        self._write("INSERT INTO captures (id, kind, url, title, captured_at, received_at, contact_id, html,"
-                    " html_sha256, extractor, status, payload_sha256, payload, error)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        self._write(
+            "INSERT INTO captures (id, kind, url, title, captured_at, received_at, contact_id, html,"
+            " html_sha256, extractor, status, payload_sha256, payload, error)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
         self._write("INSERT INTO identities (contact_id, kind, value, url, source) VALUES (?, ?, ?, ?, ?)", identities)
 
     def finish(self) -> None:
-        self._write("UPDATE contacts SET last_interaction_at = ? WHERE id = ?",
-                    [(_iso(ts), cid) for cid, ts in sorted(self.last.items())])
+        self._write(
+            "UPDATE contacts SET last_interaction_at = ? WHERE id = ?",
+            [(_iso(ts), cid) for cid, ts in sorted(self.last.items())],
+        )

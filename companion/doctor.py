@@ -27,8 +27,17 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from . import privacy
-from .store.schema import (FTS, INDEXES, RECONNECT_TAG_DAYS, RECONNECT_TRIGGERS, VIEWS, create_reconnect_triggers,
-                           enable_search, ensure_db_shape, migrations)
+from .store.schema import (
+    FTS,
+    INDEXES,
+    RECONNECT_TAG_DAYS,
+    RECONNECT_TRIGGERS,
+    VIEWS,
+    create_reconnect_triggers,
+    enable_search,
+    ensure_db_shape,
+    migrations,
+)
 
 TRIGGER_SUFFIXES = ("_ai", "_ad", "_au")
 
@@ -69,8 +78,13 @@ class Report:
         return finding
 
     def to_dict(self) -> dict:
-        return {"database": self.db_path, "healthy": self.healthy, "ok": self.ok, "repair": self.repair,
-                "findings": [asdict(f) for f in self.findings]}
+        return {
+            "database": self.db_path,
+            "healthy": self.healthy,
+            "ok": self.ok,
+            "repair": self.repair,
+            "findings": [asdict(f) for f in self.findings],
+        }
 
     def lines(self) -> list[str]:
         out = []
@@ -99,6 +113,7 @@ class Report:
 
 # ---- checks (pure: they read, never write) ------------------------------------------------------
 
+
 def integrity_problems(db: Database, *, quick: bool = False) -> list[str]:
     """The rows of `PRAGMA integrity_check` (or `quick_check`) that are not "ok"."""
     pragma = "quick_check" if quick else "integrity_check"
@@ -110,8 +125,10 @@ def is_kith_database(db: Database) -> bool:
     names = set(db.table_names())
     if "contacts" not in names or "_sqlite_migrations" not in names:
         return False
-    return db.execute("SELECT count(*) FROM _sqlite_migrations WHERE migration_set = ?",
-                      [migrations.name]).fetchone()[0] > 0
+    return (
+        db.execute("SELECT count(*) FROM _sqlite_migrations WHERE migration_set = ?", [migrations.name]).fetchone()[0]
+        > 0
+    )
 
 
 def pending_migrations(db: Database) -> list[str]:
@@ -132,8 +149,11 @@ def expected_fts_sql(table: str) -> dict[str, str]:
     scratch.execute(f'CREATE TABLE "{table}" (id INTEGER PRIMARY KEY, {columns})')
     enable_search(scratch, table)
     names = [f"{table}_fts"] + [table + s for s in TRIGGER_SUFFIXES]
-    rows = dict(scratch.execute(
-        f"SELECT name, sql FROM sqlite_master WHERE name IN ({','.join('?' * len(names))})", names).fetchall())
+    rows = dict(
+        scratch.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE name IN ({','.join('?' * len(names))})", names
+        ).fetchall()
+    )
     scratch.close()
     return {name: _normalise_sql(rows[name]) for name in names}
 
@@ -141,8 +161,11 @@ def expected_fts_sql(table: str) -> dict[str, str]:
 def fts_problems(db: Database, table: str, expected: dict[str, str] | None = None) -> list[str]:
     """What differs from the declared FTS setup of `table`: missing or altered objects."""
     expected = expected or expected_fts_sql(table)
-    actual = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE name IN"
-                             f" ({','.join('?' * len(expected))})", list(expected)).fetchall())
+    actual = dict(
+        db.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE name IN ({','.join('?' * len(expected))})", list(expected)
+        ).fetchall()
+    )
     found = []
     for name, sql in expected.items():
         if name not in actual:
@@ -177,6 +200,7 @@ def fts_index_problem(db: Database, table: str) -> str | None:
 
 # ---- repairs -------------------------------------------------------------------------------------
 
+
 def repair_fts(db: Database, table: str) -> int:
     """Recreate `table`'s FTS table and triggers as declared and refill the index; returns rows.
 
@@ -193,8 +217,15 @@ def repair_fts(db: Database, table: str) -> int:
 
 # ---- the whole run -----------------------------------------------------------------------------
 
-def run(db_path: str | Path, *, integrity: bool = True, quick: bool = False, repair: bool = True,
-        fts_index: bool | None = None) -> Report:
+
+def run(
+    db_path: str | Path,
+    *,
+    integrity: bool = True,
+    quick: bool = False,
+    repair: bool = True,
+    fts_index: bool | None = None,
+) -> Report:
     """Check (and, with `repair`, fix) the database at `db_path`. Never creates a database.
 
     `integrity=False` skips the integrity check (startup); `quick` uses `quick_check`.
@@ -218,8 +249,7 @@ def run(db_path: str | Path, *, integrity: bool = True, quick: bool = False, rep
         try:
             if integrity:
                 problems = integrity_problems(ro, quick=quick)
-                report.add("integrity" + (" (quick)" if quick else ""),
-                           "; ".join(problems[:10]) if problems else None)
+                report.add("integrity" + (" (quick)" if quick else ""), "; ".join(problems[:10]) if problems else None)
                 damaged = bool(problems)
             kith = is_kith_database(ro)
         finally:
@@ -273,8 +303,12 @@ def _check_fts(report: Report, db: Database, repair: bool, *, fts_index: bool) -
             problems = [problem] if problem else []
         finding = report.add(f"search {table}", ", ".join(problems) if problems else None)
         if problems:
-            _attempt(finding, repair, lambda t=table: repair_fts(db, t),
-                     lambda rows, t=table: f"recreated {t}_fts and its triggers as declared; reindexed {rows} rows")
+            _attempt(
+                finding,
+                repair,
+                lambda t=table: repair_fts(db, t),
+                lambda rows, t=table: f"recreated {t}_fts and its triggers as declared; reindexed {rows} rows",
+            )
 
 
 def reconnect_trigger_problems(db: Database) -> list[str]:
@@ -297,8 +331,10 @@ def repair_reconnect(db: Database) -> int:
     while they were missing)."""
     with db.atomic():
         create_reconnect_triggers(db)
-        cursor = db.execute(f"UPDATE contacts SET tag_cadence_days = {RECONNECT_TAG_DAYS}"
-                            f" WHERE tag_cadence_days IS NOT {RECONNECT_TAG_DAYS}")
+        cursor = db.execute(
+            f"UPDATE contacts SET tag_cadence_days = {RECONNECT_TAG_DAYS}"
+            f" WHERE tag_cadence_days IS NOT {RECONNECT_TAG_DAYS}"
+        )
     return cursor.rowcount
 
 
@@ -306,8 +342,12 @@ def _check_reconnect(report: Report, db: Database, repair: bool) -> None:
     problems = reconnect_trigger_problems(db)
     finding = report.add("reconnect cadences", ", ".join(problems) or None)
     if problems:
-        _attempt(finding, repair, lambda: repair_reconnect(db),
-                 lambda rows: f"recreated the cadence triggers; corrected {rows} contact(s)")
+        _attempt(
+            finding,
+            repair,
+            lambda: repair_reconnect(db),
+            lambda rows: f"recreated the cadence triggers; corrected {rows} contact(s)",
+        )
 
 
 def _check_indexes_and_views(report: Report, db: Database, repair: bool) -> None:
@@ -365,6 +405,7 @@ def startup(db_path: str | Path) -> tuple[list[str], list[str]]:
         if f.repaired:
             db_lines.append(f"{f.check}: {f.problem} -> {f.repaired}")
         else:
-            db_lines.append(f"{f.check}: {f.problem} (not repaired{': ' + f.error if f.error else ''};"
-                            " run `kith doctor`)")
+            db_lines.append(
+                f"{f.check}: {f.problem} (not repaired{': ' + f.error if f.error else ''}; run `kith doctor`)"
+            )
     return db_lines, [line for line in mode_lines if line]

@@ -28,14 +28,34 @@ EXPORT_FORMAT_VERSION = 1
 # Identity kinds written as X-SOCIALPROFILE;TYPE=… (others go to X-KITH-IDENTITY).
 SOCIAL_TYPES = {"linkedin": "linkedin", "x": "twitter", "github": "github", "mastodon": "mastodon"}
 CSV_IDENTITY_COLUMNS = ("email", "phone", "linkedin", "github", "x", "mastodon", "url")
-CSV_COLUMNS = ("kith_id", "name", "given_name", "family_name", "company", "title", "headline", "location",
-               "birthday", "bio", "avatar_url", "pronouns", "credentials", "circle", "how_met",
-               "keep_in_touch_days", *CSV_IDENTITY_COLUMNS, "other_identities", "tags", "notes",
-               "last_interaction_at")
+CSV_COLUMNS = (
+    "kith_id",
+    "name",
+    "given_name",
+    "family_name",
+    "company",
+    "title",
+    "headline",
+    "location",
+    "birthday",
+    "bio",
+    "avatar_url",
+    "pronouns",
+    "credentials",
+    "circle",
+    "how_met",
+    "keep_in_touch_days",
+    *CSV_IDENTITY_COLUMNS,
+    "other_identities",
+    "tags",
+    "notes",
+    "last_interaction_at",
+)
 MULTI = " ::: "
 
 
 # --- reading, in contact order --------------------------------------------------------------
+
 
 class _Grouped:
     """Rows of a query ordered by its first column (a contact id), taken one contact at a time."""
@@ -58,36 +78,64 @@ class _Grouped:
 
 def iter_contacts(db: Database, *, timeline: bool = False, notes: bool = False) -> Iterator[dict]:
     """Each contact as a dict with `identities` and `tags` (and `notes`, or the full `timeline`)."""
-    identities = _Grouped(db, "SELECT contact_id, kind, value, url, source, label FROM identities"
-                              " ORDER BY contact_id, id")
-    tags = _Grouped(db, "SELECT ct.contact_id, t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id"
-                        " ORDER BY ct.contact_id, t.name")
-    dates = _Grouped(db, "SELECT contact_id, label, date, yearly, created_at FROM dated_notes"
-                         " ORDER BY contact_id, id")
+    identities = _Grouped(
+        db, "SELECT contact_id, kind, value, url, source, label FROM identities ORDER BY contact_id, id"
+    )
+    tags = _Grouped(
+        db,
+        "SELECT ct.contact_id, t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id"
+        " ORDER BY ct.contact_id, t.name",
+    )
+    dates = _Grouped(db, "SELECT contact_id, label, date, yearly, created_at FROM dated_notes ORDER BY contact_id, id")
     streams = {}
     if notes or timeline:
-        streams["note"] = _Grouped(db, "SELECT contact_id, created_at AS at, id, body, capture_id FROM notes"
-                                       " WHERE contact_id IS NOT NULL ORDER BY contact_id, created_at, id")
+        streams["note"] = _Grouped(
+            db,
+            "SELECT contact_id, created_at AS at, id, body, capture_id FROM notes"
+            " WHERE contact_id IS NOT NULL ORDER BY contact_id, created_at, id",
+        )
     if timeline:
         streams.update(
-            message=_Grouped(db, "SELECT contact_id, sent_at AS at, id, direction, sender, body, channel,"
-                                 " thread_url, external_id, capture_id FROM messages WHERE contact_id IS NOT NULL"
-                                 " ORDER BY contact_id, sent_at, id"),
-            interaction=_Grouped(db, "SELECT contact_id, happened_at AS at, id, kind, summary, capture_id"
-                                     " FROM interactions ORDER BY contact_id, happened_at, id"),
-            exchange=_Grouped(db, "SELECT contact_id, happened_at AS at, id, direction, kind, description"
-                                  " FROM exchanges ORDER BY contact_id, happened_at, id"),
-            profile_change=_Grouped(db, "SELECT contact_id, detected_at AS at, id, field, old_value, new_value,"
-                                        " capture_id FROM profile_changes ORDER BY contact_id, detected_at, id"),
-            capture=_Grouped(db, "SELECT contact_id, coalesce(captured_at, received_at) AS at, id, kind, url,"
-                                 " title, status, extractor FROM captures WHERE contact_id IS NOT NULL"
-                                 " ORDER BY contact_id, at, id"))
-        outgoing = _Grouped(db, "SELECT r.from_contact_id, r.kind, r.to_contact_id AS contact_id, c.name, r.note"
-                                " FROM relationships r JOIN contacts c ON c.id = r.to_contact_id"
-                                " ORDER BY r.from_contact_id, r.id")
-        incoming = _Grouped(db, "SELECT r.to_contact_id, r.kind, r.from_contact_id AS contact_id, c.name, r.note"
-                                " FROM relationships r JOIN contacts c ON c.id = r.from_contact_id"
-                                " ORDER BY r.to_contact_id, r.id")
+            message=_Grouped(
+                db,
+                "SELECT contact_id, sent_at AS at, id, direction, sender, body, channel,"
+                " thread_url, external_id, capture_id FROM messages WHERE contact_id IS NOT NULL"
+                " ORDER BY contact_id, sent_at, id",
+            ),
+            interaction=_Grouped(
+                db,
+                "SELECT contact_id, happened_at AS at, id, kind, summary, capture_id"
+                " FROM interactions ORDER BY contact_id, happened_at, id",
+            ),
+            exchange=_Grouped(
+                db,
+                "SELECT contact_id, happened_at AS at, id, direction, kind, description"
+                " FROM exchanges ORDER BY contact_id, happened_at, id",
+            ),
+            profile_change=_Grouped(
+                db,
+                "SELECT contact_id, detected_at AS at, id, field, old_value, new_value,"
+                " capture_id FROM profile_changes ORDER BY contact_id, detected_at, id",
+            ),
+            capture=_Grouped(
+                db,
+                "SELECT contact_id, coalesce(captured_at, received_at) AS at, id, kind, url,"
+                " title, status, extractor FROM captures WHERE contact_id IS NOT NULL"
+                " ORDER BY contact_id, at, id",
+            ),
+        )
+        outgoing = _Grouped(
+            db,
+            "SELECT r.from_contact_id, r.kind, r.to_contact_id AS contact_id, c.name, r.note"
+            " FROM relationships r JOIN contacts c ON c.id = r.to_contact_id"
+            " ORDER BY r.from_contact_id, r.id",
+        )
+        incoming = _Grouped(
+            db,
+            "SELECT r.to_contact_id, r.kind, r.from_contact_id AS contact_id, c.name, r.note"
+            " FROM relationships r JOIN contacts c ON c.id = r.from_contact_id"
+            " ORDER BY r.to_contact_id, r.id",
+        )
     cursor = db.execute("SELECT * FROM contacts ORDER BY id")
     columns = [d[0] for d in cursor.description]
     for row in cursor:
@@ -102,17 +150,25 @@ def iter_contacts(db: Database, *, timeline: bool = False, notes: bool = False) 
             events = [{"type": kind, **event} for kind, stream in streams.items() for event in stream.take(cid)]
             events.sort(key=lambda e: (e["at"] or "", e["type"], e["id"]))
             contact["timeline"] = events
-            contact["relationships"] = (
-                [{"direction": "to", **r} for r in outgoing.take(cid)]
-                + [{"direction": "from", **r} for r in incoming.take(cid)])
+            contact["relationships"] = [{"direction": "to", **r} for r in outgoing.take(cid)] + [
+                {"direction": "from", **r} for r in incoming.take(cid)
+            ]
         yield contact
 
 
 # --- vCard ------------------------------------------------------------------------------------
 
+
 def _escape(text) -> str:
-    return (str(text).replace("\\", "\\\\").replace("\r\n", "\n").replace("\r", "\n")
-            .replace("\n", "\\n").replace(",", "\\,").replace(";", "\\;"))
+    return (
+        str(text)
+        .replace("\\", "\\\\")
+        .replace("\r\n", "\n")
+        .replace("\r", "\n")
+        .replace("\n", "\\n")
+        .replace(",", "\\,")
+        .replace(";", "\\;")
+    )
 
 
 def _fold(line: str) -> str:
@@ -176,9 +232,13 @@ def _social_value(ident: dict) -> str:
 
 def contact_vcard(contact: dict, version: str = "4.0") -> str:
     v4 = version == "4.0"
-    lines = ["BEGIN:VCARD\r\n", f"VERSION:{version}\r\n", "PRODID:-//Kith//Kith export//EN\r\n",
-             _prop("FN", _escape(contact["name"] or "")),
-             _prop("N", ";".join(_escape(contact.get(k) or "") for k in ("family_name", "given_name")) + ";;;")]
+    lines = [
+        "BEGIN:VCARD\r\n",
+        f"VERSION:{version}\r\n",
+        "PRODID:-//Kith//Kith export//EN\r\n",
+        _prop("FN", _escape(contact["name"] or "")),
+        _prop("N", ";".join(_escape(contact.get(k) or "") for k in ("family_name", "given_name")) + ";;;"),
+    ]
     if contact.get("company"):
         lines.append(_prop("ORG", _escape(contact["company"])))
     if contact.get("title"):
@@ -199,8 +259,14 @@ def contact_vcard(contact: dict, version: str = "4.0") -> str:
     birthday = _vcard_birthday(contact.get("birthday") or "", version)
     if birthday:
         lines.append(_prop("BDAY", birthday))
-    anniversary = next((_vcard_birthday(d["date"], version) for d in contact.get("dates") or ()
-                        if d["yearly"] and _ANNIVERSARY.search(d["label"]) and not _WORK.search(d["label"])), None)
+    anniversary = next(
+        (
+            _vcard_birthday(d["date"], version)
+            for d in contact.get("dates") or ()
+            if d["yearly"] and _ANNIVERSARY.search(d["label"]) and not _WORK.search(d["label"])
+        ),
+        None,
+    )
     if anniversary:  # vCard 4.0's ANNIVERSARY (a marriage or equivalent); 3.0 has none, X-ANNIVERSARY is read widely
         lines.append(_prop("ANNIVERSARY" if v4 else "X-ANNIVERSARY", anniversary))
     if (contact.get("avatar_url") or "").startswith(("http://", "https://")):
@@ -231,31 +297,45 @@ def export_vcard(db: Database, out: IO[str], *, version: str = "4.0") -> int:
 
 # --- JSON ---------------------------------------------------------------------------------------
 
+
 def export_json(db: Database, out: IO[str]) -> int:
     """Everything as one JSON document: `contacts` holds one document per contact with
     identities, tags, relationships and their full timeline (notes, messages,
     interactions, give/take, profile changes, captures); `unattached` holds notes
     and messages that belong to nobody, and `tags` the tag cadences."""
-    out.write(json.dumps({"format": "kith-export", "version": EXPORT_FORMAT_VERSION,
-                          "exported_at": now_iso()})[:-1] + ', "contacts": [\n')
+    out.write(
+        json.dumps({"format": "kith-export", "version": EXPORT_FORMAT_VERSION, "exported_at": now_iso()})[:-1]
+        + ', "contacts": [\n'
+    )
     n = 0
     for contact in iter_contacts(db, timeline=True):
         contact["field_sources"] = json.loads(contact["field_sources"]) if contact.get("field_sources") else None
         out.write((",\n" if n else "") + json.dumps(contact, ensure_ascii=False))
         n += 1
     unattached = {
-        "notes": list(db.query("SELECT id, body, created_at, capture_id FROM notes WHERE contact_id IS NULL"
-                               " ORDER BY id")),
-        "messages": list(db.query("SELECT id, direction, sender, sent_at, body, channel, thread_url, external_id,"
-                                  " capture_id FROM messages WHERE contact_id IS NULL ORDER BY id")),
+        "notes": list(
+            db.query("SELECT id, body, created_at, capture_id FROM notes WHERE contact_id IS NULL ORDER BY id")
+        ),
+        "messages": list(
+            db.query(
+                "SELECT id, direction, sender, sent_at, body, channel, thread_url, external_id,"
+                " capture_id FROM messages WHERE contact_id IS NULL ORDER BY id"
+            )
+        ),
     }
     tags = list(db.query("SELECT name, keep_in_touch_days FROM tags ORDER BY name"))
-    out.write('\n], "unattached": ' + json.dumps(unattached, ensure_ascii=False)
-              + ', "tags": ' + json.dumps(tags, ensure_ascii=False) + "}\n")
+    out.write(
+        '\n], "unattached": '
+        + json.dumps(unattached, ensure_ascii=False)
+        + ', "tags": '
+        + json.dumps(tags, ensure_ascii=False)
+        + "}\n"
+    )
     return n
 
 
 # --- CSV ----------------------------------------------------------------------------------------
+
 
 def export_csv(db: Database, out: IO[str]) -> int:
     """One row per contact; multiple identities, tags and notes are joined with ' ::: ' as Google does
@@ -269,9 +349,13 @@ def export_csv(db: Database, out: IO[str]) -> int:
             column = ident["kind"] if ident["kind"] in CSV_IDENTITY_COLUMNS else "other_identities"
             value = ident["value"] if column != "other_identities" else f"{ident['kind']}:{ident['value']}"
             by_kind.setdefault(column, []).append(value)
-        row = {**contact, "kith_id": contact["id"], "tags": MULTI.join(contact["tags"]),
-               "notes": MULTI.join(note["body"] for note in contact["notes"]),
-               **{k: MULTI.join(v) for k, v in by_kind.items()}}
+        row = {
+            **contact,
+            "kith_id": contact["id"],
+            "tags": MULTI.join(contact["tags"]),
+            "notes": MULTI.join(note["body"] for note in contact["notes"]),
+            **{k: MULTI.join(v) for k, v in by_kind.items()},
+        }
         writer.writerow(["" if row.get(c) is None else row.get(c) for c in CSV_COLUMNS])
         n += 1
     return n

@@ -17,49 +17,71 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from rapidfuzz import fuzz
 
-__all__ = ["canonical_identity", "identities_for_url", "name_similarity", "same_person_name", "KINDS",
-           "SHARED_KINDS"]
+__all__ = ["canonical_identity", "identities_for_url", "name_similarity", "same_person_name", "KINDS", "SHARED_KINDS"]
 
 KINDS = (
-    "linkedin", "linkedin_urn", "github", "github_id", "x", "x_id",
-    "mastodon", "activitypub", "bluesky", "bluesky_did", "instagram", "tiktok", "dribbble",
-    "email", "phone", "url",
+    "linkedin",
+    "linkedin_urn",
+    "github",
+    "github_id",
+    "x",
+    "x_id",
+    "mastodon",
+    "activitypub",
+    "bluesky",
+    "bluesky_did",
+    "instagram",
+    "tiktok",
+    "dribbble",
+    "email",
+    "phone",
+    "url",
 )
 
 # Paths on github.com that are product pages, not users (github.com/{login}).
-GITHUB_RESERVED = frozenset("""
+GITHUB_RESERVED = frozenset(
+    """
 about account apps blog codespaces collections contact copilot customer-stories dashboard
 enterprise enterprises events explore features gist github-copilot home issues join login
 logout marketplace mobile new nonprofit notifications orgs organizations partners pricing
 pulls readme resources search security sessions settings site solutions sponsors stars
 team topics trending users watching why-github education premium-support signup
-""".split())
+""".split()
+)
 
 # Paths on x.com that are app pages, not handles.
-X_RESERVED = frozenset("""
+X_RESERVED = frozenset(
+    """
 home explore notifications messages i settings search intent share hashtag compose login
 signup tos privacy account about jobs logout download lists bookmarks communities
 premium_sign_up verified-choose jobs_search
-""".split())
+""".split()
+)
 # Sub-pages of a profile that still name the profile's owner.
-X_PROFILE_TABS = frozenset("""
+X_PROFILE_TABS = frozenset(
+    """
 with_replies media likes highlights articles followers following verified_followers
 followers_you_follow superfollows affiliates
-""".split())
+""".split()
+)
 
 # Hosts whose /@name paths are not Mastodon accounts.
-NOT_MASTODON_HOSTS = frozenset("""
+NOT_MASTODON_HOSTS = frozenset(
+    """
 medium.com youtube.com tiktok.com threads.net threads.com substack.com www.youtube.com
 m.youtube.com www.tiktok.com www.threads.net www.threads.com
-""".split())
+""".split()
+)
 
 TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|trk|trkInfo|ref_src|ref|igshid|si)$")
 _X_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 _GH_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 _MASTO_USER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 _HOST = re.compile(r"^[a-z0-9.\-]+\.[a-z]{2,}$|^localhost$|^\d{1,3}(?:\.\d{1,3}){3}$")
-_LI_URN = re.compile(r"^urn:li:(?:fsd_profile|fs_profile|fs_miniProfile|fsd_miniProfile|"
-                     r"fs_normalized_profile|profile):([A-Za-z0-9_\-]+)$")
+_LI_URN = re.compile(
+    r"^urn:li:(?:fsd_profile|fs_profile|fs_miniProfile|fsd_miniProfile|"
+    r"fs_normalized_profile|profile):([A-Za-z0-9_\-]+)$"
+)
 _LI_MEMBER = re.compile(r"^urn:li:member:(\d+)$")
 
 
@@ -92,11 +114,12 @@ def _path_segments(path: str) -> list[str]:
 def _bare(host: str) -> str:
     for prefix in ("www.", "mobile.", "m."):
         if host.startswith(prefix):
-            return host[len(prefix):]
+            return host[len(prefix) :]
     return host
 
 
 # --- per-platform -------------------------------------------------------------------------
+
 
 def linkedin_key(slug: str) -> dict | None:
     slug = unicodedata.normalize("NFC", unquote(slug).strip().strip("/")).lower()
@@ -217,21 +240,27 @@ def _mastodon_from_url(parts, host, explicit: bool) -> dict | None:
     return None
 
 
-_BSKY_HANDLE = re.compile(r"^(?=.{3,253}$)[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?)+$")
+_BSKY_HANDLE = re.compile(
+    r"^(?=.{3,253}$)[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?)+$"
+)
 _DID = re.compile(r"^did:(?:plc:[a-z2-7]{24}|web:[a-z0-9.\-]+(?:%3[aA]\d+)?)$")
 _INSTAGRAM_USER = re.compile(r"^[A-Za-z0-9._]{1,30}$")
 _TIKTOK_USER = re.compile(r"^[A-Za-z0-9._]{2,24}$")
 _DRIBBBLE_USER = re.compile(r"^[A-Za-z0-9_\-]{2,40}$")
-INSTAGRAM_RESERVED = frozenset("""
+INSTAGRAM_RESERVED = frozenset(
+    """
 p reel reels explore accounts stories direct tv about legal developer web emails challenge
 graphql api privacy terms oauth session login signup press blog
-""".split())
-DRIBBBLE_RESERVED = frozenset("""
+""".split()
+)
+DRIBBBLE_RESERVED = frozenset(
+    """
 shots designers jobs search tags tag stories session signup signin about pro hiring colors learn
 following followers likes buckets projects teams places uploads account settings messages
 notifications terms privacy contact resources marketplace shop freelance-jobs for-designers
 community courses goods assets business advertise careers
-""".split())
+""".split()
+)
 
 
 def bluesky_key(handle: str) -> dict | None:
@@ -355,7 +384,7 @@ def phone_key(number: str, region: str | None = None, *, local: bool = False) ->
 
 def _local_phone(text: str) -> dict | None:
     m = _EXTENSION.search(text)
-    main, ext = (text[:m.start()], m.group(1)) if m else (text, None)
+    main, ext = (text[: m.start()], m.group(1)) if m else (text, None)
     if text.lstrip().startswith("+") or not _LOCAL_PHONE.match(main.strip()):
         return None
     digits = re.sub(r"\D", "", main)
@@ -372,8 +401,7 @@ def url_key(url: str) -> dict | None:
     parts, host = split
     if parts.scheme.lower() not in ("http", "https") or not _HOST.match(host):
         return None
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not TRACKING_PARAMS.match(k)]
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMS.match(k)]
     port = parts.port
     netloc = host if port in (None, 80, 443) else f"{host}:{port}"
     path = parts.path or "/"
@@ -386,8 +414,8 @@ def url_key(url: str) -> dict | None:
 
 # --- public -------------------------------------------------------------------------------
 
-def canonical_identity(url_or_handle: str, kind: str | None = None,
-                       region: str | None = None) -> dict | None:
+
+def canonical_identity(url_or_handle: str, kind: str | None = None, region: str | None = None) -> dict | None:
     """The canonical key for a URL, handle, address or number; None when it is not one.
 
     ``kind`` forces the interpretation (e.g. ``"x"`` for a bare "@jane", ``"mastodon"`` for
@@ -529,8 +557,14 @@ def same_person_name(a: str | None, b: str | None) -> bool:
     short, long = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
     pool = list(long)
     for word in short:
-        match = next((w for w in pool if w == word or (len(word) == 1 and w.startswith(word))
-                      or (len(w) == 1 and word.startswith(w))), None)
+        match = next(
+            (
+                w
+                for w in pool
+                if w == word or (len(word) == 1 and w.startswith(word)) or (len(w) == 1 and word.startswith(w))
+            ),
+            None,
+        )
         if match is None:
             return False
         pool.remove(match)

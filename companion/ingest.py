@@ -66,8 +66,9 @@ def prepare(capture: dict, keep_raw: bool = True) -> dict:
         if raw is not None:
             prepared["html_z"], prepared["html_sha256"] = raw.result()
     if capture["kind"] == "message":
-        prepared["selection"] = extract_selection(capture["text"], capture.get("html"), capture["url"],
-                                                  capture.get("page_html"))
+        prepared["selection"] = extract_selection(
+            capture["text"], capture.get("html"), capture["url"], capture.get("page_html")
+        )
     return prepared
 
 
@@ -105,10 +106,21 @@ def _worker_init() -> None:
 def unparsed(capture: dict, error: str) -> dict:
     """What is stored when extraction failed or timed out: the raw page, marked unparsed."""
     page = capture.get("html") if capture["kind"] == "profile" else capture.get("page_html")
-    prepared: dict = {"extraction": {
-        "url": capture.get("url"), "title": capture.get("title"), "extractor": None,
-        "status": "unparsed", "profile": None, "sources": {}, "identities": [], "links": [],
-        "messages": [], "thread": None, "error": error}}
+    prepared: dict = {
+        "extraction": {
+            "url": capture.get("url"),
+            "title": capture.get("title"),
+            "extractor": None,
+            "status": "unparsed",
+            "profile": None,
+            "sources": {},
+            "identities": [],
+            "links": [],
+            "messages": [],
+            "thread": None,
+            "error": error,
+        }
+    }
     if page is not None:
         prepared["html_z"], prepared["html_sha256"] = compress_html(page)
     return prepared
@@ -135,8 +147,9 @@ class Extractor:
     async def prepare(self, capture: dict, keep_raw: bool = True) -> dict:
         loop = asyncio.get_running_loop()
         try:
-            return await asyncio.wait_for(loop.run_in_executor(self._pool, prepare, capture, keep_raw),
-                                          EXTRACT_TIMEOUT_S)
+            return await asyncio.wait_for(
+                loop.run_in_executor(self._pool, prepare, capture, keep_raw), EXTRACT_TIMEOUT_S
+            )
         except asyncio.TimeoutError:
             log.warning("extraction of %s timed out; storing it unparsed", capture.get("url"))
             self._restart()
@@ -153,8 +166,7 @@ class Extractor:
         """A big body, start to finish in the pool; (capture, digest, prepared)."""
         loop = asyncio.get_running_loop()
         try:
-            out = await asyncio.wait_for(loop.run_in_executor(self._pool, decode_and_prepare, body),
-                                         EXTRACT_TIMEOUT_S)
+            out = await asyncio.wait_for(loop.run_in_executor(self._pool, decode_and_prepare, body), EXTRACT_TIMEOUT_S)
         except (asyncio.TimeoutError, BrokenProcessPool) as exc:
             log.warning("a worker failed on a %d-byte capture (%r); storing it unparsed", len(body), exc)
             self._restart()

@@ -88,16 +88,26 @@ def kith_files(db_path: str | Path) -> list[Path]:
     database) and its key (`<db>.key`), and the copy `kith restore` keeps (`.before-restore`).
     """
     db = str(db_path)
-    names = [db, db + "-wal", db + "-shm", db + "-journal",
-             db + ".auth", db + ".auth-wal", db + ".auth-shm", db + ".auth-journal",
-             db + ".key",
-             db + ".before-restore", db + ".before-restore-wal"]
+    names = [
+        db,
+        db + "-wal",
+        db + "-shm",
+        db + "-journal",
+        db + ".auth",
+        db + ".auth-wal",
+        db + ".auth-shm",
+        db + ".auth-journal",
+        db + ".key",
+        db + ".before-restore",
+        db + ".before-restore-wal",
+    ]
     return [Path(name) for name in names]
 
 
 def kith_data_dir(db_path: str | Path) -> Path | None:
     """The database's directory when Kith may tighten it, else None (see the module docstring)."""
     from .config import default_data_dir
+
     directory = Path(db_path).absolute().parent
     try:
         if directory.resolve() == default_data_dir().resolve():
@@ -109,8 +119,10 @@ def kith_data_dir(db_path: str | Path) -> Path | None:
 
 def remember_created_dir(db, directory: str | Path) -> None:
     """Record in the database (a sqlite-utils Database) that Kith created its directory."""
-    db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
-               [CREATED_DIR_SETTING, str(Path(directory).resolve())])
+    db.execute(
+        "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+        [CREATED_DIR_SETTING, str(Path(directory).resolve())],
+    )
     db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # into the main file, where the check reads it
 
 
@@ -120,6 +132,7 @@ def _recorded_created_dir(db_path: str | Path) -> str | None:
     checkpoints the row into the main file; a failed or torn read means "not recorded", and the
     directory is left as it is."""
     from .store.db import sqlite_uri
+
     if not Path(db_path).is_file():
         return None
     try:

@@ -21,8 +21,8 @@ from .urls import http_url
 
 KINDS = ("profile", "message", "note", "interaction")
 MAX_URL = 8_192
-MAX_SHORT_TEXT = 2_000       # names, titles, tags, how we met
-MAX_LONG_TEXT = 200_000      # notes, selections, bios
+MAX_SHORT_TEXT = 2_000  # names, titles, tags, how we met
+MAX_LONG_TEXT = 200_000  # notes, selections, bios
 MAX_TAGS = 50
 MAX_HTML = 30 * 1024 * 1024  # the body limit bounds it anyway; this names the field
 

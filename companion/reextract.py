@@ -19,8 +19,7 @@ from .store.captures import profile_fields
 from .store.contacts import resolve_and_upsert
 
 
-CAPTURES_SQL = ("SELECT id, kind, url, title, html, payload, status, contact_id FROM captures"
-                " WHERE html IS NOT NULL")
+CAPTURES_SQL = "SELECT id, kind, url, title, html, payload, status, contact_id FROM captures WHERE html IS NOT NULL"
 
 
 def extract_row(row) -> dict:
@@ -38,14 +37,24 @@ def apply_extraction(db: Database, row, extraction: dict) -> tuple[str, int | No
         if kind == "profile":
             capture = json.loads(payload or "{}")
             contact_id, _ = resolve_and_upsert(
-                db, profile_fields(capture, extraction),
-                extraction.get("identities") or identities_for_url(url), extraction.get("links") or [],
-                capture_id=capture_id, track_changes=False)
-            add_messages(db, contact_id, [m for m in extraction.get("messages") or [] if m.get("external_id")],
-                         capture_id=capture_id)
+                db,
+                profile_fields(capture, extraction),
+                extraction.get("identities") or identities_for_url(url),
+                extraction.get("links") or [],
+                capture_id=capture_id,
+                track_changes=False,
+            )
+            add_messages(
+                db,
+                contact_id,
+                [m for m in extraction.get("messages") or [] if m.get("external_id")],
+                capture_id=capture_id,
+            )
         new_status = extraction["status"] if kind == "profile" else status
-        db.execute("UPDATE captures SET status = ?, extractor = ?, contact_id = coalesce(contact_id, ?)"
-                   " WHERE id = ?", [new_status, extraction.get("extractor"), contact_id, capture_id])
+        db.execute(
+            "UPDATE captures SET status = ?, extractor = ?, contact_id = coalesce(contact_id, ?) WHERE id = ?",
+            [new_status, extraction.get("extractor"), contact_id, capture_id],
+        )
     return new_status, contact_id
 
 

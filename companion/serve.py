@@ -76,6 +76,7 @@ def start_checks(db_path: Path, announce) -> None:
     owner-only file modes; one line each for what it changed, nothing when all is well."""
     from .doctor import startup
     from .privacy import describe
+
     started = time.perf_counter()
     repairs, tightened = startup(db_path)
     for line in repairs:
@@ -94,8 +95,11 @@ def make_datasette(db_path: Path) -> Datasette:
     # opens Kith's Today page (Datasette's own index is one click away, at /-/kith/datasette).
     from datasette_plugins.config import datasette_kwargs
 
-    return Datasette([str(db_path)], settings={"sql_time_limit_ms": 3000, "max_returned_rows": 1000},
-                     **datasette_kwargs({"forms": "anyone", "home": "today"}))
+    return Datasette(
+        [str(db_path)],
+        settings={"sql_time_limit_ms": 3000, "max_returned_rows": 1000},
+        **datasette_kwargs({"forms": "anyone", "home": "today"}),
+    )
 
 
 class DatasetteProcess:
@@ -119,8 +123,9 @@ class DatasetteProcess:
         self.done: concurrent.futures.Future = concurrent.futures.Future()
 
     def start(self) -> concurrent.futures.Future:
-        self.process = subprocess.Popen([sys.executable, "-m", "companion.serve", str(self.db_path), str(self.port),
-                                         str(os.getpid())])
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "companion.serve", str(self.db_path), str(self.port), str(os.getpid())]
+        )
         threading.Thread(target=self._wait, name="kith-datasette-wait", daemon=True).start()
         return self.done
 
@@ -149,8 +154,9 @@ def _datasette_main(db_path: str, port: int, parent: int) -> None:
     except OSError:
         pass
     datasette = make_datasette(Path(db_path))
-    server = _QuietServer(uvicorn.Config(datasette.app(), host="127.0.0.1", port=port, log_level="warning",
-                                         lifespan="off"))
+    server = _QuietServer(
+        uvicorn.Config(datasette.app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -196,8 +202,7 @@ async def serve(db_path: Path, port: int, datasette_port: int | None, *, announc
     announce("Press Ctrl-C to stop.")
     try:
         if server_task:
-            await asyncio.wait([server_task, asyncio.create_task(stop.wait())],
-                               return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait([server_task, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
         else:
             await stop.wait()
     finally:

@@ -52,8 +52,7 @@ def render_cell(value, column, table, database, row, datasette):
         kith = await kithdb.find_database(datasette)  # the links below lead to its contacts
         if kith is None or kith.name != database:
             return None
-        return cells.render(value, column, table, row,
-                            lambda i: datasette.urls.path(f"/-/kith/contacts/{i}"))
+        return cells.render(value, column, table, row, lambda i: datasette.urls.path(f"/-/kith/contacts/{i}"))
 
     return inner
 

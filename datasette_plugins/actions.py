@@ -92,18 +92,32 @@ def parse(form: dict, contact_id: int, now: datetime | None = None) -> tuple[Cal
         return partial(activity.add_note, contact_id=contact_id, body=body), "Note added"
     if action == "interaction":
         kind = _text(form, "kind", limit=40) or "met"
-        return (partial(activity.log_interaction, contact_id=contact_id, kind=kind,
-                        happened_at=_when(form, "date", now), summary=_text(form, "summary")),
-                f"Logged: {kind}")
+        return (
+            partial(
+                activity.log_interaction,
+                contact_id=contact_id,
+                kind=kind,
+                happened_at=_when(form, "date", now),
+                summary=_text(form, "summary"),
+            ),
+            f"Logged: {kind}",
+        )
     if action == "exchange":
         direction = form.get("direction")
         if direction not in ("gave", "received"):
             raise FormError("Choose whether you gave or received")
         description = _text(form, "description", required="Say what was given or received")
-        return (partial(activity.add_exchange, contact_id=contact_id, direction=direction,
-                        description=description, kind=_text(form, "kind", limit=40),
-                        happened_at=_when(form, "date", now)),
-                "Recorded what you gave" if direction == "gave" else "Recorded what you received")
+        return (
+            partial(
+                activity.add_exchange,
+                contact_id=contact_id,
+                direction=direction,
+                description=description,
+                kind=_text(form, "kind", limit=40),
+                happened_at=_when(form, "date", now),
+            ),
+            "Recorded what you gave" if direction == "gave" else "Recorded what you received",
+        )
     if action == "cadence":
         raw = (form.get("days") or "").strip()
         if not raw:
@@ -114,8 +128,7 @@ def parse(form: dict, contact_id: int, now: datetime | None = None) -> tuple[Cal
             raise FormError("The cadence is a whole number of days") from None
         if not 1 <= days <= 3650:
             raise FormError("The cadence must be between 1 and 3650 days")
-        return (partial(activity.set_cadence, contact_id=contact_id, days=days),
-                f"Keep in touch every {days} days")
+        return (partial(activity.set_cadence, contact_id=contact_id, days=days), f"Keep in touch every {days} days")
     if action == "snooze":
         if form.get("weeks"):
             try:
@@ -126,23 +139,36 @@ def parse(form: dict, contact_id: int, now: datetime | None = None) -> tuple[Cal
             until = _day(form.get("until"))
         if until is None:
             return partial(activity.snooze, contact_id=contact_id, until=None), "Snooze cleared"
-        return (partial(activity.snooze, contact_id=contact_id, until=until.isoformat()),
-                f"Snoozed until {until.isoformat()}")
+        return (
+            partial(activity.snooze, contact_id=contact_id, until=until.isoformat()),
+            f"Snoozed until {until.isoformat()}",
+        )
     if action == "relationship":
         choice = RELATIONSHIP_CHOICES.get(form.get("kind") or "")
         if choice is None:
             raise FormError("Choose how they are related")
         other = _text(form, "other", required="Choose the other person", limit=300)
         kind, this_is_from = choice
-        return (partial(_relate, contact_id=contact_id, other=other, kind=kind, this_is_from=this_is_from,
-                        note=_text(form, "note", limit=500)), "Relationship recorded")
+        return (
+            partial(
+                _relate,
+                contact_id=contact_id,
+                other=other,
+                kind=kind,
+                this_is_from=this_is_from,
+                note=_text(form, "note", limit=500),
+            ),
+            "Relationship recorded",
+        )
     if action == "birthday":
         try:
             birthday = reminders.parse_date(form.get("birthday"))
         except reminders.DateError as error:
             raise FormError(str(error)) from None
-        return (partial(reminders.set_birthday, contact_id=contact_id, birthday=birthday),
-                "Birthday saved" if birthday else "Birthday cleared")
+        return (
+            partial(reminders.set_birthday, contact_id=contact_id, birthday=birthday),
+            "Birthday saved" if birthday else "Birthday cleared",
+        )
     if action == "date":
         label = _text(form, "label", required="Say what the date is (an anniversary, a name day…)", limit=200)
         try:
@@ -152,21 +178,24 @@ def parse(form: dict, contact_id: int, now: datetime | None = None) -> tuple[Cal
         if when is None:
             raise FormError("Give the date: YYYY-MM-DD, or MM-DD when it comes back every year")
         yearly = form.get("yearly") in ("1", "on", "yes", "true")
-        return (partial(reminders.add_dated_note, contact_id=contact_id, label=label, when=when, yearly=yearly),
-                f"Date added: {label}")
+        return (
+            partial(reminders.add_dated_note, contact_id=contact_id, label=label, when=when, yearly=yearly),
+            f"Date added: {label}",
+        )
     if action == "date_delete":
         note_id = _number(form, "date_id", "Which date?")
         return partial(_delete_date, contact_id=contact_id, note_id=note_id), "Date removed"
     if action == "merge":
         other = _text(form, "other", required="Choose the duplicate to merge into this contact", limit=300)
-        return (partial(_merge, keep_id=contact_id, other=other),
-                "Merged: both histories are on this contact now")
+        return (partial(_merge, keep_id=contact_id, other=other), "Merged: both histories are on this contact now")
     if action == "not_same":
         other = _number(form, "other", "Which suggestion?")
         if other == contact_id:
             raise FormError("A contact is always the same person as itself")
-        return (partial(_not_same, contact_id=contact_id, other=other),
-                "Noted: not the same person. Kith will not suggest them again.")
+        return (
+            partial(_not_same, contact_id=contact_id, other=other),
+            "Noted: not the same person. Kith will not suggest them again.",
+        )
     raise FormError("Unknown action")
 
 

@@ -64,7 +64,7 @@ LIMIT 200""",
     "possible_duplicates": {
         "title": "Possible duplicates to merge",
         "description": "Open merge suggestions, strongest first. Merge them (or mark them as not the same"
-                       " person) on Kith's Today page, or with `kith merge KEEP_ID DROP_ID`.",
+        " person) on Kith's Today page, or with `kith merge KEEP_ID DROP_ID`.",
         "sql": """SELECT ms.score, ms.reason, a.id AS keep_id, a.name AS keep_name, a.company AS keep_company,
        b.id AS drop_id, b.name AS drop_name, b.company AS drop_company, ms.created_at
 FROM merge_suggestions ms
@@ -98,8 +98,14 @@ async def register(datasette) -> list[tuple[str, str]]:
             existing = await datasette.get_query(db_name, name)
             if existing is not None and existing.source != "plugin":
                 continue
-            await datasette.add_query(db_name, name, query["sql"], title=query.get("title"),
-                                      description=query.get("description"), is_trusted=True,
-                                      source="plugin")
+            await datasette.add_query(
+                db_name,
+                name,
+                query["sql"],
+                title=query.get("title"),
+                description=query.get("description"),
+                is_trusted=True,
+                source="plugin",
+            )
             added.append((db_name, name))
     return added

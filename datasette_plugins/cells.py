@@ -10,8 +10,10 @@ from markupsafe import Markup
 
 from .safety import safe_url
 
-AVATAR = ('<img src="{}" alt="" title="{}" width="32" height="32" loading="lazy"'
-          ' referrerpolicy="no-referrer" style="border-radius:50%;object-fit:cover">')
+AVATAR = (
+    '<img src="{}" alt="" title="{}" width="32" height="32" loading="lazy"'
+    ' referrerpolicy="no-referrer" style="border-radius:50%;object-fit:cover">'
+)
 LINK = '<a href="{}" rel="noopener noreferrer nofollow">{}</a>'
 NAME_TABLES = ("contacts", "contact_overview")
 

@@ -38,7 +38,7 @@ from .queries import DEFAULT_CADENCE, DEFAULT_WEEKLY_CAPACITY
 PLUGIN = "kith"
 FORMS_DATASETTE = "datasette"  # `forms: true`: Datasette's write permissions decide
 FORMS_ANYONE = "anyone"
-FORMS_OFF = "off"              # `forms: false`
+FORMS_OFF = "off"  # `forms: false`
 HOME_DATASETTE = "datasette"
 HOME_TODAY = "today"
 HOMES = (HOME_DATASETTE, HOME_TODAY)
@@ -53,8 +53,7 @@ class KithConfig:
     database: str | None = None
     forms: str = FORMS_DATASETTE
     weekly_capacity: int = DEFAULT_WEEKLY_CAPACITY
-    cadence_days: Mapping[str, int | None] = field(
-        default_factory=lambda: MappingProxyType(dict(DEFAULT_CADENCE)))
+    cadence_days: Mapping[str, int | None] = field(default_factory=lambda: MappingProxyType(dict(DEFAULT_CADENCE)))
     home: str = HOME_DATASETTE
 
 
@@ -88,14 +87,16 @@ def parse(raw: Any) -> KithConfig:
         raise ConfigError(f"plugins.kith.cadence_days must map circles to days, not {given!r}")
     for circle, days in given.items():
         if circle not in DEFAULT_CADENCE:
-            raise ConfigError(f"plugins.kith.cadence_days: unknown circle {circle!r}"
-                              f" (circles: {', '.join(DEFAULT_CADENCE)})")
+            raise ConfigError(
+                f"plugins.kith.cadence_days: unknown circle {circle!r} (circles: {', '.join(DEFAULT_CADENCE)})"
+            )
         cadence[circle] = None if days is None else _positive_int(days, f"cadence_days.{circle}")
     home = raw.get("home", HOME_DATASETTE)
     if home not in HOMES:
         raise ConfigError(f"plugins.kith.home must be {' or '.join(HOMES)}, not {home!r}")
-    return KithConfig(database=database, forms=forms, weekly_capacity=capacity,
-                      cadence_days=MappingProxyType(cadence), home=home)
+    return KithConfig(
+        database=database, forms=forms, weekly_capacity=capacity, cadence_days=MappingProxyType(cadence), home=home
+    )
 
 
 _READ: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()

@@ -39,9 +39,17 @@ def refusal(scope, extra_hosts=()) -> tuple[str, str] | None:
 
 async def _send_refusal(send, code: str, message: str) -> None:
     body = json.dumps({"error": {"code": code, "message": message}}).encode()
-    await send({"type": "http.response.start", "status": 403,
-                "headers": [(b"content-type", b"application/json; charset=utf-8"),
-                            (b"content-length", str(len(body)).encode()), *_HEADER_BYTES]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 403,
+            "headers": [
+                (b"content-type", b"application/json; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                *_HEADER_BYTES,
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -61,8 +69,10 @@ def wrap(app, extra_hosts=lambda: ()):
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 present = {k.lower() for k, _ in message.get("headers") or []}
-                message = dict(message, headers=[*(message.get("headers") or []),
-                                                 *[(k, v) for k, v in _HEADER_BYTES if k not in present]])
+                message = dict(
+                    message,
+                    headers=[*(message.get("headers") or []), *[(k, v) for k, v in _HEADER_BYTES if k not in present]],
+                )
             await send(message)
 
         return await app(scope, receive, send_with_headers)

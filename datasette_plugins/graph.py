@@ -27,7 +27,7 @@ NEIGHBOURHOOD_SQL = f"""
 WITH RECURSIVE hood(id, depth) AS (
   SELECT :center, 0
   UNION
-  SELECT {_OTHER.format(w='h')}, h.depth + 1
+  SELECT {_OTHER.format(w="h")}, h.depth + 1
   FROM hood h JOIN relationships r ON r.from_contact_id = h.id OR r.to_contact_id = h.id
   WHERE h.depth < :depth
   LIMIT :cap
@@ -46,17 +46,21 @@ _WALK = """{name}(id, depth, path, kinds) AS (
   WHERE w.depth < :{start}_depth AND instr(w.path, ',' || {other} || ',') = 0
   ORDER BY 2 LIMIT {cap}
 )"""
-PATH_SQL = ("WITH RECURSIVE "
-            + _WALK.format(name="fwd", start="a", other=_OTHER.format(w="w"), cap=SIDE_CAP) + ",\n"
-            + _WALK.format(name="bwd", start="b", other=_OTHER.format(w="w"), cap=SIDE_CAP) + """
+PATH_SQL = (
+    "WITH RECURSIVE "
+    + _WALK.format(name="fwd", start="a", other=_OTHER.format(w="w"), cap=SIDE_CAP)
+    + ",\n"
+    + _WALK.format(name="bwd", start="b", other=_OTHER.format(w="w"), cap=SIDE_CAP)
+    + """
 SELECT f.path, f.kinds, b.path, b.kinds FROM fwd f JOIN bwd b ON b.id = f.id
 ORDER BY f.depth + b.depth, f.depth LIMIT 1
-""")
+"""
+)
 
 
 FILTER_SQL = {
     "tag": "c.id IN (SELECT ct.contact_id FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id"
-           " WHERE t.name = :tag COLLATE NOCASE)",
+    " WHERE t.name = :tag COLLATE NOCASE)",
     "circle": "c.circle = :circle",
 }
 
@@ -92,14 +96,16 @@ def _hops(path: str, kinds: str) -> tuple[list[int], list[str]]:
     return [int(x) for x in path.strip(",").split(",")], kinds.split("\x1f")[:-1]
 
 
-def shortest_path(conn: sqlite3.Connection, source: int, target: int,
-                  max_depth: int = PATH_MAX_DEPTH) -> list[dict] | None:
+def shortest_path(
+    conn: sqlite3.Connection, source: int, target: int, max_depth: int = PATH_MAX_DEPTH
+) -> list[dict] | None:
     """People from `source` to `target` through relationships (either direction), each
     with the kind of link that led to them; None when not connected within `max_depth`."""
     if source == target:
         return [{"id": source, "via": None}]
-    found = conn.execute(PATH_SQL, {"a": source, "b": target, "a_depth": (max_depth + 1) // 2,
-                                    "b_depth": max_depth // 2}).fetchone()
+    found = conn.execute(
+        PATH_SQL, {"a": source, "b": target, "a_depth": (max_depth + 1) // 2, "b_depth": max_depth // 2}
+    ).fetchone()
     if not found:
         return None
     ahead, ahead_kinds = _hops(found[0], found[1])
@@ -115,33 +121,42 @@ def _select_ids(conn, *, center, depth, tag, circle, limit) -> tuple[dict[int, i
     where = [FILTER_SQL[name] for name, value in (("tag", tag), ("circle", circle)) if value]
     params = {"tag": tag, "circle": circle}
     if center is not None:
-        found = conn.execute(NEIGHBOURHOOD_SQL, {"center": center, "depth": depth,
-                                                 "cap": limit * 20}).fetchall()
+        found = conn.execute(NEIGHBOURHOOD_SQL, {"center": center, "depth": depth, "cap": limit * 20}).fetchall()
         depths = dict(found)
         if where and len(depths) > 1:
-            keep = {r[0] for r in conn.execute(
-                "SELECT c.id FROM contacts c WHERE c.id IN (SELECT value FROM json_each(:ids))"
-                " AND " + " AND ".join(where), {**params, "ids": json.dumps(list(depths))})}
+            keep = {
+                r[0]
+                for r in conn.execute(
+                    "SELECT c.id FROM contacts c WHERE c.id IN (SELECT value FROM json_each(:ids))"
+                    " AND " + " AND ".join(where),
+                    {**params, "ids": json.dumps(list(depths))},
+                )
+            }
             depths = {i: d for i, d in depths.items() if i in keep or i == center}
         truncated = len(depths) > limit
         return dict(list(depths.items())[:limit]), truncated
-    sql = ("SELECT c.id FROM contacts c" + (" WHERE " + " AND ".join(where) if where else "")
-           + " ORDER BY c.last_interaction_at DESC, c.id DESC LIMIT :n")
+    sql = (
+        "SELECT c.id FROM contacts c"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + " ORDER BY c.last_interaction_at DESC, c.id DESC LIMIT :n"
+    )
     ids = [r[0] for r in conn.execute(sql, {**params, "n": limit + 1})]
     truncated = len(ids) > limit
     return {i: None for i in ids[:limit]}, truncated
 
 
-def network(conn: sqlite3.Connection, *, center=None, depth=None, tag=None, circle=None,
-            limit=None, path_to=None) -> dict:
+def network(
+    conn: sqlite3.Connection, *, center=None, depth=None, tag=None, circle=None, limit=None, path_to=None
+) -> dict:
     """Nodes and edges for the graph page; `path_to` adds the shortest path from the user."""
     limit = _clamp(limit, DEFAULT_NODES, 1, MAX_NODES)
     depth = _clamp(depth, 2, 1, MAX_DEPTH)
     center = _clamp(center, None, 1, 2**62) if center not in (None, "") else None
     path_to = _clamp(path_to, None, 1, 2**62) if path_to not in (None, "") else None
     me = me_id(conn)
-    depths, truncated = _select_ids(conn, center=center, depth=depth, tag=tag or None,
-                                    circle=circle or None, limit=limit)
+    depths, truncated = _select_ids(
+        conn, center=center, depth=depth, tag=tag or None, circle=circle or None, limit=limit
+    )
     if center is None and me is not None and not (tag or circle):
         depths.setdefault(me, None)
     path = None
@@ -166,10 +181,31 @@ def network(conn: sqlite3.Connection, *, center=None, depth=None, tag=None, circ
         edge["on_path"] = frozenset((edge["source"], edge["target"])) in on_path
     for number, org in enumerate(rows(conn, ORGS_SQL, {"ids": ids}), start=1):
         org_id = f"org:{number}"
-        nodes.append({"id": org_id, "label": org["label"], "kind": "org", "circle": None,
-                      "company": org["label"], "avatar_url": None, "is_me": False, "depth": None})
-        edges.extend({"source": member, "target": org_id, "kind": "works_at", "on_path": False}
-                     for member in json.loads(org["members"]))
-    return {"nodes": nodes, "edges": edges, "center": center, "depth": depth,
-            "filters": {"tag": tag or None, "circle": circle or None}, "limit": limit,
-            "truncated": truncated, "me": me, "path_to": path_to, "path": path}
+        nodes.append(
+            {
+                "id": org_id,
+                "label": org["label"],
+                "kind": "org",
+                "circle": None,
+                "company": org["label"],
+                "avatar_url": None,
+                "is_me": False,
+                "depth": None,
+            }
+        )
+        edges.extend(
+            {"source": member, "target": org_id, "kind": "works_at", "on_path": False}
+            for member in json.loads(org["members"])
+        )
+    return {
+        "nodes": nodes,
+        "edges": edges,
+        "center": center,
+        "depth": depth,
+        "filters": {"tag": tag or None, "circle": circle or None},
+        "limit": limit,
+        "truncated": truncated,
+        "me": me,
+        "path_to": path_to,
+        "path": path,
+    }

@@ -21,8 +21,7 @@ from .actions import WRITES
 
 NEGATIVE_TTL = 5.0
 _MARKERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-MARKER_SQL = ("SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-              " AND name IN ('contacts', '_sqlite_migrations')")
+MARKER_SQL = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('contacts', '_sqlite_migrations')"
 
 
 async def is_kith(database) -> bool:
@@ -55,8 +54,7 @@ async def find_database(datasette):
 def missing_message(datasette) -> str:
     name = config.get(datasette).database
     if name is not None:
-        return (f"The database {name!r} chosen by plugins: kith: database: is not being served"
-                " or has no Kith tables")
+        return f"The database {name!r} chosen by plugins: kith: database: is not being served or has no Kith tables"
     return "No Kith database is being served (one with a contacts table and _sqlite_migrations)"
 
 
@@ -65,10 +63,10 @@ async def can_view(datasette, actor, database_name: str) -> bool:
     permissions in its config also cover Kith."""
     if hasattr(datasette, "allowed"):  # Datasette 1.0a20+
         from datasette.resources import DatabaseResource  # type: ignore[import-not-found]
-        return (await datasette.allowed(action="view-instance", actor=actor)
-                and await datasette.allowed(action="view-database",
-                                            resource=DatabaseResource(database=database_name),
-                                            actor=actor))
+
+        return await datasette.allowed(action="view-instance", actor=actor) and await datasette.allowed(
+            action="view-database", resource=DatabaseResource(database=database_name), actor=actor
+        )
     for check in (("view-instance", None), ("view-database", database_name)):
         if not await datasette.permission_allowed(actor, check[0], resource=check[1], default=True):
             return False
@@ -85,10 +83,11 @@ async def can_write(datasette, actor, database_name: str, action: str, table: st
     """
     if hasattr(datasette, "allowed"):
         from datasette.resources import TableResource  # type: ignore[import-not-found]
-        return await datasette.allowed(action=action, actor=actor,
-                                       resource=TableResource(database=database_name, table=table))
-    return await datasette.permission_allowed(actor, action, resource=(database_name, table),
-                                              default=True)
+
+        return await datasette.allowed(
+            action=action, actor=actor, resource=TableResource(database=database_name, table=table)
+        )
+    return await datasette.permission_allowed(actor, action, resource=(database_name, table), default=True)
 
 
 async def form_access(datasette, actor, database) -> tuple[dict[str, bool], str | None]:

@@ -80,17 +80,25 @@ def search_people(conn: sqlite3.Connection, q: str | None, limit: int = PICK_LIM
     number = number_in(text)
     if number is not None:
         take([r[0] for r in conn.execute("SELECT id FROM contacts WHERE id = ?", [number])], "id")
-    steps = [("name", STARTS_SQL, {"lo": text, "hi": text + TOP}),
-             ("word", FTS_SQL, {"q": prefix_query(parts, "name"), "cap": FTS_CANDIDATES}),
-             ("details", FTS_SQL, {"q": prefix_query(parts, "name headline company"), "cap": FTS_CANDIDATES})]
+    steps = [
+        ("name", STARTS_SQL, {"lo": text, "hi": text + TOP}),
+        ("word", FTS_SQL, {"q": prefix_query(parts, "name"), "cap": FTS_CANDIDATES}),
+        ("details", FTS_SQL, {"q": prefix_query(parts, "name headline company"), "cap": FTS_CANDIDATES}),
+    ]
     for how, sql, params in steps:
         if len(found) >= limit:
             break
         take([r[0] for r in conn.execute(sql, {**params, "n": limit + len(found)})], how)
     if not found:
         return {"q": text, "people": [], "limit": limit}
-    by_id = {p["id"]: p for p in rows(conn, f"SELECT {COLUMNS} FROM contacts c WHERE c.id IN"
-                                            " (SELECT value FROM json_each(:ids))", {"ids": json.dumps(list(found))})}
+    by_id = {
+        p["id"]: p
+        for p in rows(
+            conn,
+            f"SELECT {COLUMNS} FROM contacts c WHERE c.id IN (SELECT value FROM json_each(:ids))",
+            {"ids": json.dumps(list(found))},
+        )
+    }
     people = []
     for contact_id, how in found.items():
         if contact_id in by_id:

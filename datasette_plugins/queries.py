@@ -103,11 +103,19 @@ def contact_page(conn: sqlite3.Connection, contact_id: int, limit=None) -> dict 
         rel["label"] = relationship_label(rel["kind"], rel["direction"])
     return {
         "contact": contact,
-        "identities": rows(conn, "SELECT id, kind, value, url, source FROM identities"
-                                 " WHERE contact_id = ? ORDER BY kind, value", [contact_id]),
-        "tags": [r[0] for r in conn.execute(
-            "SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id"
-            " WHERE ct.contact_id = ? ORDER BY t.name", [contact_id])],
+        "identities": rows(
+            conn,
+            "SELECT id, kind, value, url, source FROM identities WHERE contact_id = ? ORDER BY kind, value",
+            [contact_id],
+        ),
+        "tags": [
+            r[0]
+            for r in conn.execute(
+                "SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id"
+                " WHERE ct.contact_id = ? ORDER BY t.name",
+                [contact_id],
+            )
+        ],
         "relationships": relationships,
         "timeline": timeline[:limit],
         "timeline_limit": limit,
@@ -197,11 +205,17 @@ def reconnect_index_sql(conn: sqlite3.Connection, params: dict) -> str | None:
         cadences = [r[0] for r in conn.execute(_CADENCES_SQL)]
     except sqlite3.OperationalError:  # no tag_cadence_days column yet
         return None
-    branches = [_BRANCH.format(cadence=int(days), group=f"{_CADENCE} = {int(days)}")
-                for days in cadences if int(days) > 0]
-    branches += [_BRANCH.format(cadence=f":{circle}", group="keep_in_touch_days IS NULL AND tag_cadence_days IS NULL"
-                                                             f" AND circle = '{circle}'")
-                 for circle in DEFAULT_CADENCE if params.get(circle)]
+    branches = [
+        _BRANCH.format(cadence=int(days), group=f"{_CADENCE} = {int(days)}") for days in cadences if int(days) > 0
+    ]
+    branches += [
+        _BRANCH.format(
+            cadence=f":{circle}",
+            group=f"keep_in_touch_days IS NULL AND tag_cadence_days IS NULL AND circle = '{circle}'",
+        )
+        for circle in DEFAULT_CADENCE
+        if params.get(circle)
+    ]
     if not branches:
         branches = ["SELECT NULL AS id, NULL AS cadence, NULL AS since WHERE 0"]
     return RECONNECT_INDEX_SQL.format(branches="\n  UNION ALL ".join(branches))
@@ -228,8 +242,9 @@ def clamp_limit(value, default: int) -> int:
     return max(1, min(number, MAX_LIMIT))
 
 
-def reconnect_queue(conn: sqlite3.Connection, now: str, limit=None, *,
-                    capacity: int = DEFAULT_WEEKLY_CAPACITY, cadence=None) -> dict:
+def reconnect_queue(
+    conn: sqlite3.Connection, now: str, limit=None, *, capacity: int = DEFAULT_WEEKLY_CAPACITY, cadence=None
+) -> dict:
     """Overdue people, most overdue (relative to their cadence) first, capped at capacity.
 
     `capacity` and `cadence` (per circle) are defaults, from the plugin config; the
@@ -249,8 +264,9 @@ def reconnect_queue(conn: sqlite3.Connection, now: str, limit=None, *,
     more = len(people) > limit
     del people[limit:]
     for person in people:
-        person["reason"] = reconnect_reason(person["days"], person["cadence"],
-                                            person["last_interaction_at"] is not None)
+        person["reason"] = reconnect_reason(
+            person["days"], person["cadence"], person["last_interaction_at"] is not None
+        )
     return {"people": people, "limit": limit, "capacity": capacity, "more": more, "now": now}
 
 
@@ -285,11 +301,13 @@ def ledger(conn: sqlite3.Connection, filter_name: str = "all", limit=None) -> di
     where, order = LEDGER_FILTERS[filter_name]
     limit = clamp_limit(limit, LEDGER_LIMIT)
     people = rows(conn, LEDGER_SQL.format(where=where, order=order), {"limit": limit})
-    totals = rows(conn, "SELECT coalesce(sum(direction = 'gave'), 0) AS gave,"
-                        " coalesce(sum(direction = 'received'), 0) AS received FROM exchanges")[0]
+    totals = rows(
+        conn,
+        "SELECT coalesce(sum(direction = 'gave'), 0) AS gave,"
+        " coalesce(sum(direction = 'received'), 0) AS received FROM exchanges",
+    )[0]
     more = len(people) > limit
-    return {"filter": filter_name, "people": people[:limit], "totals": totals, "limit": limit,
-            "more": more}
+    return {"filter": filter_name, "people": people[:limit], "totals": totals, "limit": limit, "more": more}
 
 
 # --- search ---------------------------------------------------------------------
@@ -329,12 +347,13 @@ def _rank_floor(conn: sqlite3.Connection, source: str, query: str) -> tuple[int,
     """(matches, lowest rowid to rank). bm25 must score every match it orders, so for a
     very common word only the newest SEARCH_RANK_WINDOW matches are ranked; walking
     the doclist to find where they start costs far less than scoring them all."""
-    matches = conn.execute(f"SELECT count(*) FROM {source}_fts WHERE {source}_fts MATCH ?",
-                           [query]).fetchone()[0]
+    matches = conn.execute(f"SELECT count(*) FROM {source}_fts WHERE {source}_fts MATCH ?", [query]).fetchone()[0]
     if matches <= SEARCH_RANK_WINDOW:
         return matches, 0
-    edge = conn.execute(f"SELECT rowid FROM {source}_fts WHERE {source}_fts MATCH ?"
-                        " ORDER BY rowid DESC LIMIT 1 OFFSET ?", [query, SEARCH_RANK_WINDOW]).fetchone()
+    edge = conn.execute(
+        f"SELECT rowid FROM {source}_fts WHERE {source}_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+        [query, SEARCH_RANK_WINDOW],
+    ).fetchone()
     return matches, edge[0] + 1
 
 
@@ -354,8 +373,7 @@ def search(conn: sqlite3.Connection, text: str, limits: dict | None = None) -> d
     for source, sql in SEARCH_SQL.items():
         matches, floor = _rank_floor(conn, source, query)
         hits = rows(conn, sql, {"q": query, "n": limits[source], "floor": floor}) if matches else []
-        counts[source] = {"matches": matches, "ranked": min(matches, SEARCH_RANK_WINDOW),
-                          "shown": len(hits)}
+        counts[source] = {"matches": matches, "ranked": min(matches, SEARCH_RANK_WINDOW), "shown": len(hits)}
         for hit in hits:
             hit["source"] = source
             if hit["contact_id"] is None:
@@ -368,8 +386,9 @@ def search(conn: sqlite3.Connection, text: str, limits: dict | None = None) -> d
     if groups:
         ids = list(groups)
         placeholders = ",".join("?" * len(ids))
-        for contact in rows(conn, "SELECT id, name, headline, company, avatar_url FROM contacts"
-                                  f" WHERE id IN ({placeholders})", ids):
+        for contact in rows(
+            conn, f"SELECT id, name, headline, company, avatar_url FROM contacts WHERE id IN ({placeholders})", ids
+        ):
             group = groups[contact["id"]]
             people.append({**contact, "rank": group["rank"], "hits": group["hits"]})
     people.sort(key=lambda p: (p["rank"], p["id"]))

@@ -26,30 +26,41 @@ RECENT_LIMIT = 10
 CONGRATULATED = "Congratulated on the new role"
 
 ONBOARDING = [
-    {"step": "Load the extension",
-     "text": "In Chrome or Chromium open chrome://extensions, switch on Developer mode, click "
-             "Load unpacked and choose the extension/ folder of Kith. In Firefox open "
-             "about:debugging#/runtime/this-firefox, click Load Temporary Add-on… and choose "
-             "extension/manifest.json."},
-    {"step": "Pair it with Kith",
-     "text": "Leave kith serve running, and in another terminal run the command below. It prints a "
-             "code like K7P4Q-X2M9R; open the extension's options page, enter the code and click Pair.",
-     "command": "kith pair"},
-    {"step": "Save someone",
-     "text": "Open someone's profile (LinkedIn, GitHub, X, Mastodon or a personal site), click the "
-             "Kith icon, check the fields, add how you met and a note, and press Save. They appear "
-             "here, and Kith reminds you when it is time to get back in touch."},
+    {
+        "step": "Load the extension",
+        "text": "In Chrome or Chromium open chrome://extensions, switch on Developer mode, click "
+        "Load unpacked and choose the extension/ folder of Kith. In Firefox open "
+        "about:debugging#/runtime/this-firefox, click Load Temporary Add-on… and choose "
+        "extension/manifest.json.",
+    },
+    {
+        "step": "Pair it with Kith",
+        "text": "Leave kith serve running, and in another terminal run the command below. It prints a "
+        "code like K7P4Q-X2M9R; open the extension's options page, enter the code and click Pair.",
+        "command": "kith pair",
+    },
+    {
+        "step": "Save someone",
+        "text": "Open someone's profile (LinkedIn, GitHub, X, Mastodon or a personal site), click the "
+        "Kith icon, check the fields, add how you met and a note, and press Save. They appear "
+        "here, and Kith reminds you when it is time to get back in touch.",
+    },
 ]
 IMPORTS = [
-    {"what": "A LinkedIn data export (the .zip, its folder or Connections.csv)",
-     "command": "kith import linkedin ~/Downloads/Basic_LinkedInDataExport.zip"},
-    {"what": "An address book as vCard (phones, Google, Apple, Monica)",
-     "command": "kith import vcard ~/Downloads/contacts.vcf"},
-    {"what": "Any CSV, Google Contacts' included",
-     "command": "kith import csv ~/Downloads/contacts.csv"},
+    {
+        "what": "A LinkedIn data export (the .zip, its folder or Connections.csv)",
+        "command": "kith import linkedin ~/Downloads/Basic_LinkedInDataExport.zip",
+    },
+    {
+        "what": "An address book as vCard (phones, Google, Apple, Monica)",
+        "command": "kith import vcard ~/Downloads/contacts.vcf",
+    },
+    {"what": "Any CSV, Google Contacts' included", "command": "kith import csv ~/Downloads/contacts.csv"},
 ]
-DEMO = {"text": "Or look around a made-up network first; it goes in its own file, never in this one.",
-        "command": "make demo"}
+DEMO = {
+    "text": "Or look around a made-up network first; it goes in its own file, never in this one.",
+    "command": "make demo",
+}
 
 
 def is_empty(conn: sqlite3.Connection) -> bool:
@@ -90,9 +101,15 @@ def job_changes(conn: sqlite3.Connection, now: str, limit: int = LIST_LIMIT) -> 
     out = []
     for contact_id in ids:
         changes = sorted(grouped[contact_id], key=lambda c: JOB_FIELDS.index(c["field"]))
-        out.append({**people[contact_id], "contact_id": contact_id, "changes": changes,
-                    "detected_at": max(c["detected_at"] for c in changes),
-                    "summary": change_summary(changes)})
+        out.append(
+            {
+                **people[contact_id],
+                "contact_id": contact_id,
+                "changes": changes,
+                "detected_at": max(c["detected_at"] for c in changes),
+                "summary": change_summary(changes),
+            }
+        )
     return {"days": JOB_CHANGE_DAYS, "people": out, "more": len(grouped) > limit}
 
 
@@ -132,9 +149,13 @@ def upcoming(conn: sqlite3.Connection, today: date) -> dict:
         item["when"] = reminders.when(item)
         item["action"] = {"kind": kind, "summary": summary}
         start = (date.fromisoformat(item["on"]) - timedelta(days=reminders.UPCOMING_DAYS)).isoformat()
-        item["done"] = conn.execute(
-            "SELECT 1 FROM interactions WHERE contact_id = ? AND happened_at >= ? AND summary = ? LIMIT 1",
-            [item["contact_id"], start, summary]).fetchone() is not None
+        item["done"] = (
+            conn.execute(
+                "SELECT 1 FROM interactions WHERE contact_id = ? AND happened_at >= ? AND summary = ? LIMIT 1",
+                [item["contact_id"], start, summary],
+            ).fetchone()
+            is not None
+        )
     return data
 
 
@@ -199,8 +220,7 @@ def recent(conn: sqlite3.Connection, limit: int = RECENT_LIMIT) -> dict:
     return {"captures": rows(conn, RECENT_CAPTURES_SQL, {"n": limit}), "unparsed": unparsed}
 
 
-def today(conn: sqlite3.Connection, now: str, *, capacity: int = queries.DEFAULT_WEEKLY_CAPACITY,
-          cadence=None) -> dict:
+def today(conn: sqlite3.Connection, now: str, *, capacity: int = queries.DEFAULT_WEEKLY_CAPACITY, cadence=None) -> dict:
     """Everything the Today page shows; `onboarding` only while there is nobody yet."""
     day = datetime.fromisoformat(now[:10]).date()
     data = {
@@ -224,5 +244,8 @@ def contact_extras(conn: sqlite3.Connection, contact_id: int, now: str, *, caden
     for item in dates:
         item["text"] = reminders.describe(item)
         item["when"] = reminders.when(item) if item["in_days"] is not None else None
-    return {"dates": dates, "catch_up": reminders.catch_up(conn, contact_id, now, cadence),
-            "merge_suggestions": merge_suggestions(conn, contact_id=contact_id)["suggestions"]}
+    return {
+        "dates": dates,
+        "catch_up": reminders.catch_up(conn, contact_id, now, cadence),
+        "merge_suggestions": merge_suggestions(conn, contact_id=contact_id)["suggestions"],
+    }

@@ -23,8 +23,13 @@ from companion.timeutil import now_iso
 from . import actions, config, graph, kithdb, people, queries, today
 from .safety import highlight, plain, safe_url
 
-PAGES = (("today", "Today"), ("reconnect", "Reconnect"), ("network", "Network"), ("ledger", "Give & take"),
-         ("search", "Search"))
+PAGES = (
+    ("today", "Today"),
+    ("reconnect", "Reconnect"),
+    ("network", "Network"),
+    ("ledger", "Give & take"),
+    ("search", "Search"),
+)
 # Where a form may send the browser back to (anything else: the contact page).
 RETURN_PAGES = ("reconnect", "today")
 CIRCLES = ("professional", "personal", "both")
@@ -37,8 +42,8 @@ HIDDEN_FORMS = {
     "off": "The forms are switched off (plugins: kith: forms: false).",
     "immutable": "This database is opened read-only (immutable), so there are no forms.",
     "permission": "Datasette does not let you write to this database, so the forms are hidden:"
-                  " sign in with a write permission (insert-row, update-row), or for one local"
-                  " user set plugins: kith: forms: anyone.",
+    " sign in with a write permission (insert-row, update-row), or for one local"
+    " user set plugins: kith: forms: anyone.",
 }
 
 
@@ -88,12 +93,20 @@ class Page:
     async def render(self, template: str, data: dict, **extra) -> Response:
         if self.json:
             return Response.json(data)
-        context = {**data, **extra, "kith_pages": [(self.url(p), label, p) for p, label in PAGES],
-                   "contact_url": self.contact_url, "kith_url": self.url, "safe_url": safe_url,
-                   "people_url": self.url("people.json"), "datasette_index_url": self.url("datasette"),
-                   "json_url": self.request.path + ".json"
-                   + ("?" + self.request.query_string if self.request.query_string else ""),
-                   "kith_static": lambda name: self.datasette.urls.static_plugins(static_name(), name)}
+        context = {
+            **data,
+            **extra,
+            "kith_pages": [(self.url(p), label, p) for p, label in PAGES],
+            "contact_url": self.contact_url,
+            "kith_url": self.url,
+            "safe_url": safe_url,
+            "people_url": self.url("people.json"),
+            "datasette_index_url": self.url("datasette"),
+            "json_url": self.request.path
+            + ".json"
+            + ("?" + self.request.query_string if self.request.query_string else ""),
+            "kith_static": lambda name: self.datasette.urls.static_plugins(static_name(), name),
+        }
         html = await self.datasette.render_template(template, context, request=self.request)
         return Response.html(html)
 
@@ -192,10 +205,17 @@ async def contact_view(datasette, request):
         item["href"] = safe_url(item["url"])
     for suggestion in data["merge_suggestions"]:
         suggestion["other"] = suggestion["drop"] if suggestion["keep_id"] == contact_id else suggestion["keep"]
-    return await page.render("kith_contact.html", data, avatar=safe_url(contact.get("avatar_url")),
-                             interaction_kinds=actions.INTERACTION_KINDS, today=now[:10],
-                             forms=forms, forms_hidden=HIDDEN_FORMS.get(hidden),
-                             date_labels=DATE_LABELS, title=contact["name"] or f"Contact {contact_id}")
+    return await page.render(
+        "kith_contact.html",
+        data,
+        avatar=safe_url(contact.get("avatar_url")),
+        interaction_kinds=actions.INTERACTION_KINDS,
+        today=now[:10],
+        forms=forms,
+        forms_hidden=HIDDEN_FORMS.get(hidden),
+        date_labels=DATE_LABELS,
+        title=contact["name"] or f"Contact {contact_id}",
+    )
 
 
 DATE_LABELS = ("Wedding anniversary", "Work anniversary", "Name day", "Visa renewal", "Passport renewal")
@@ -212,17 +232,14 @@ async def _contact_post(page: Page, contact_id: int) -> Response:
     form = await request.post_vars()
     refusal = csrf_refusal(datasette, request, form)
     if refusal:
-        return Response.text(f"This form must be submitted from the Kith page itself ({refusal})",
-                             status=403)
+        return Response.text(f"This form must be submitted from the Kith page itself ({refusal})", status=403)
     if form.get("action") in forms and not forms[form["action"]]:
         action, table = actions.WRITES[form["action"]]
-        return Response.text(f"You may not write to the Kith database ({action} on {table})",
-                             status=403)
+        return Response.text(f"You may not write to the Kith database ({action} on {table})", status=403)
     back = page.url(form["next"]) if form.get("next") in RETURN_PAGES else page.contact_url(contact_id)
     if form.get("action") == "merge":
         back = page.contact_url(contact_id)  # the merged contact, with both histories
-    exists = await page.run(lambda conn: conn.execute(
-        "SELECT 1 FROM contacts WHERE id = ?", [contact_id]).fetchone())
+    exists = await page.run(lambda conn: conn.execute("SELECT 1 FROM contacts WHERE id = ?", [contact_id]).fetchone())
     if not exists:
         raise NotFound("No such contact")
     try:
@@ -242,13 +259,17 @@ async def _reextract(page: Page, contact_id: int, form: dict) -> str:
     """Run today's extractors again over one of this contact's stored pages: the extraction in
     a thread (it can take a while on a big page), then one write through the one writer."""
     capture_id = (form.get("capture") or "").strip()
-    row = await page.run(lambda conn: conn.execute(
-        reextract.CAPTURES_SQL + " AND id = ? AND contact_id = ?", [capture_id, contact_id]).fetchone())
+    row = await page.run(
+        lambda conn: conn.execute(
+            reextract.CAPTURES_SQL + " AND id = ? AND contact_id = ?", [capture_id, contact_id]
+        ).fetchone()
+    )
     if row is None:
         raise actions.FormError("That capture has no stored page to re-extract")
     extraction = await asyncio.to_thread(reextract.extract_row, row)
-    status, _ = await kithdb.run_write(page.database, partial(reextract.apply_extraction, row=row,
-                                                              extraction=extraction))
+    status, _ = await kithdb.run_write(
+        page.database, partial(reextract.apply_extraction, row=row, extraction=extraction)
+    )
     if status == "unparsed":
         return "Re-extracted: the page still could not be parsed"
     return f"Re-extracted: the page is {status} now"
@@ -290,16 +311,21 @@ async def network_view(datasette, request):
 
     tags, params, names, problems = await page.run(read)
     clean = {k: v for k, v in params.items() if v}
-    return await page.render("kith_network.html", {"params": clean, "tags": tags},
-                             circles=CIRCLES, data_url=page.url("network.json", **clean),
-                             names=names, problems=problems, title="Network")
+    return await page.render(
+        "kith_network.html",
+        {"params": clean, "tags": tags},
+        circles=CIRCLES,
+        data_url=page.url("network.json", **clean),
+        names=names,
+        problems=problems,
+        title="Network",
+    )
 
 
 async def today_view(datasette, request):
     page = await Page.open(datasette, request)
     defaults = config.get(datasette)  # the settings table still wins over these
-    data = await page.run(today.today, now_iso(), capacity=defaults.weekly_capacity,
-                          cadence=defaults.cadence_days)
+    data = await page.run(today.today, now_iso(), capacity=defaults.weekly_capacity, cadence=defaults.cadence_days)
     if page.json:
         return Response.json(data)
     for person in data["reconnect"]["people"] + data["job_changes"]["people"] + data["upcoming"]["items"]:
@@ -307,9 +333,14 @@ async def today_view(datasette, request):
     for capture in data["recent"]["captures"] + data["recent"]["unparsed"]:
         capture["href"] = safe_url(capture["url"])
     forms, hidden = await kithdb.form_access(datasette, request.actor, page.database)
-    return await page.render("kith_today.html", data, forms=forms, forms_hidden=HIDDEN_FORMS.get(hidden),
-                             duplicates_url=datasette.urls.database(page.database.name) + "/possible_duplicates",
-                             title="Today")
+    return await page.render(
+        "kith_today.html",
+        data,
+        forms=forms,
+        forms_hidden=HIDDEN_FORMS.get(hidden),
+        duplicates_url=datasette.urls.database(page.database.name) + "/possible_duplicates",
+        title="Today",
+    )
 
 
 async def people_view(datasette, request):
@@ -339,8 +370,13 @@ async def datasette_index_view(datasette, request, send):
 async def reconnect_view(datasette, request):
     page = await Page.open(datasette, request)
     defaults = config.get(datasette)  # the settings table still wins over these
-    data = await page.run(queries.reconnect_queue, now_iso(), request.args.get("limit"),
-                          capacity=defaults.weekly_capacity, cadence=defaults.cadence_days)
+    data = await page.run(
+        queries.reconnect_queue,
+        now_iso(),
+        request.args.get("limit"),
+        capacity=defaults.weekly_capacity,
+        cadence=defaults.cadence_days,
+    )
     if page.json:
         return Response.json(data)
     for person in data["people"]:
@@ -351,10 +387,8 @@ async def reconnect_view(datasette, request):
 
 async def ledger_view(datasette, request):
     page = await Page.open(datasette, request)
-    data = await page.run(queries.ledger, request.args.get("filter") or "all",
-                          request.args.get("limit"))
-    filters = [("all", "Everyone"), ("only_taken", "Who have I only taken from?"),
-               ("could_help", "Whom could I help?")]
+    data = await page.run(queries.ledger, request.args.get("filter") or "all", request.args.get("limit"))
+    filters = [("all", "Everyone"), ("only_taken", "Who have I only taken from?"), ("could_help", "Whom could I help?")]
     return await page.render("kith_ledger.html", data, filters=filters, title="Give & take")
 
 

@@ -66,8 +66,14 @@ def _generator_fingerprint() -> str:
     return digest.hexdigest()[:10]
 
 
-def demo_db(contacts: int, messages: int | None = None, notes: int | None = None, seed: int = 1,
-            cache_dir: Path = BENCH_DATA, log=print) -> tuple[Path, float | None]:
+def demo_db(
+    contacts: int,
+    messages: int | None = None,
+    notes: int | None = None,
+    seed: int = 1,
+    cache_dir: Path = BENCH_DATA,
+    log=print,
+) -> tuple[Path, float | None]:
     """A demo database of this size from the cache (generating it once). Returns (path, seconds spent
     generating, or None when it came from the cache). Generated under a temporary name and renamed,
     so an interrupted run never leaves a half-filled database under the cached name."""
@@ -114,12 +120,29 @@ def p99(values):
     return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
 
 
-def row(figure: str, value, reference, *, unit: str = "ms", target: str = "", note: str = "",
-        ratio=None, error: str | None = None) -> dict:
+def row(
+    figure: str,
+    value,
+    reference,
+    *,
+    unit: str = "ms",
+    target: str = "",
+    note: str = "",
+    ratio=None,
+    error: str | None = None,
+) -> dict:
     if ratio is None and isinstance(value, (int, float)) and isinstance(reference, (int, float)) and reference:
         ratio = value / reference
-    return {"figure": figure, "value": value, "reference": reference, "unit": unit, "ratio": ratio,
-            "target": target, "note": note, "error": error}
+    return {
+        "figure": figure,
+        "value": value,
+        "reference": reference,
+        "unit": unit,
+        "ratio": ratio,
+        "target": target,
+        "note": note,
+        "error": error,
+    }
 
 
 def error_row(figure: str, exc: BaseException) -> dict:
@@ -135,8 +158,16 @@ def from_sub_bench(rows: list[dict], target: str | dict = "", prefix: str = "") 
         if " " not in name:
             name = name.replace("_", " ")  # "popup_save_to_commit_2mb" -> "popup save to commit 2mb"
         wanted = target.get(r.get("name"), target.get("*", "")) if isinstance(target, dict) else target
-        out.append(row(prefix + name, r.get("figure_ms"), r.get("reference_ms"), ratio=r.get("ratio"),
-                       target=r.get("target", wanted), note=r.get("note", "")))
+        out.append(
+            row(
+                prefix + name,
+                r.get("figure_ms"),
+                r.get("reference_ms"),
+                ratio=r.get("ratio"),
+                target=r.get("target", wanted),
+                note=r.get("note", ""),
+            )
+        )
     return out
 
 
@@ -146,9 +177,11 @@ def from_sub_bench(rows: list[dict], target: str | dict = "", prefix: str = "") 
 def _big_page() -> tuple[str, str]:
     try:
         from make_big_linkedin_page import URL, make_page
+
         return URL, make_page(INGEST_BYTES)
     except ImportError:
         from stress.conftest import big_page
+
         return "https://www.linkedin.com/in/stress-person-900000/", big_page(INGEST_BYTES)
 
 
@@ -196,8 +229,15 @@ def bench_ingest(runs: int) -> list[dict]:
         idle = [pinger.once() for _ in range(300)]
 
         def body() -> bytes:
-            return json.dumps({"capture_id": str(uuid.uuid4()), "kind": "profile", "url": url,
-                               "title": "Jane Doe | LinkedIn", "html": html}).encode()
+            return json.dumps(
+                {
+                    "capture_id": str(uuid.uuid4()),
+                    "kind": "profile",
+                    "url": url,
+                    "title": "Jane Doe | LinkedIn",
+                    "html": html,
+                }
+            ).encode()
 
         server_side: list[float] = []
 
@@ -244,31 +284,71 @@ def bench_ingest(runs: int) -> list[dict]:
             pinger.close()
         mb = len(data) / 1e6
         ingest, lxml_med = median(posts), median(lxml_ms)
-        out.append(row(f"server-side ingest {mb:.1f} MB page (body received → committed)", median(ingest_server),
-                       lxml_med, target="≤ 2× lxml",
-                       note=f"the companion's own Server-Timing `ingest` for the same {runs} POSTs: JSON, validation, "
-                            "hashing, extraction and zlib in the worker pool, one committed transaction "
-                            "(synchronous=FULL); reference `lxml.html.fromstring` on the same bytes"))
-        out.append(row(f"ingest {mb:.1f} MB page (POST round trip, live server)", ingest, lxml_med,
-                       target="—",
-                       note=f"median of {runs} POSTs to `kith serve` on loopback: transfer, JSON, extraction in the "
-                            f"worker pool, zlib, one committed transaction (synchronous=FULL); reference "
-                            f"`lxml.html.fromstring` on the same bytes, median of {runs}"))
-        out.append(row(f"extract_page {mb:.1f} MB (in process)", median(extract_ms), lxml_med, target="≤ 2× lxml",
-                       note="the pure extraction step alone, same page, same lxml reference"))
-        out.append(row("ping p99 during 4 concurrent 2 MB ingests", p99(loaded), p99(idle), target="< 20 ms",
-                       note=f"{len(loaded)} pings on a keep-alive connection during {rounds} rounds of four "
-                            f"concurrent 2 MB captures; reference: p99 of 300 pings at idle "
-                            f"(load p50 {median(loaded):.1f} ms, max {max(loaded):.1f} ms)"))
-        out.append(row("companion peak RSS (kith serve process)", memory.main_hwm_kib / 1024, idle_rss_kib / 1024,
-                       unit="MB", target="—",
-                       note="VmHWM of the `kith serve` process (companion + Datasette) after the ingest runs; "
-                            "reference: its RSS at idle after start"))
-        out.append(row("companion peak RSS (process tree)", memory.peak_tree_rss_kib / 1024, idle_rss_kib / 1024,
-                       unit="MB", target="—",
-                       note="peak of the summed RSS of `kith serve`, its forkserver, resource tracker and 2 extraction "
-                            f"workers, sampled every 50 ms (sum of each process's VmHWM: "
-                            f"{memory.tree_hwm_sum_kib / 1024:.0f} MB)"))
+        out.append(
+            row(
+                f"server-side ingest {mb:.1f} MB page (body received → committed)",
+                median(ingest_server),
+                lxml_med,
+                target="≤ 2× lxml",
+                note=f"the companion's own Server-Timing `ingest` for the same {runs} POSTs: JSON, validation, "
+                "hashing, extraction and zlib in the worker pool, one committed transaction "
+                "(synchronous=FULL); reference `lxml.html.fromstring` on the same bytes",
+            )
+        )
+        out.append(
+            row(
+                f"ingest {mb:.1f} MB page (POST round trip, live server)",
+                ingest,
+                lxml_med,
+                target="—",
+                note=f"median of {runs} POSTs to `kith serve` on loopback: transfer, JSON, extraction in the "
+                f"worker pool, zlib, one committed transaction (synchronous=FULL); reference "
+                f"`lxml.html.fromstring` on the same bytes, median of {runs}",
+            )
+        )
+        out.append(
+            row(
+                f"extract_page {mb:.1f} MB (in process)",
+                median(extract_ms),
+                lxml_med,
+                target="≤ 2× lxml",
+                note="the pure extraction step alone, same page, same lxml reference",
+            )
+        )
+        out.append(
+            row(
+                "ping p99 during 4 concurrent 2 MB ingests",
+                p99(loaded),
+                p99(idle),
+                target="< 20 ms",
+                note=f"{len(loaded)} pings on a keep-alive connection during {rounds} rounds of four "
+                f"concurrent 2 MB captures; reference: p99 of 300 pings at idle "
+                f"(load p50 {median(loaded):.1f} ms, max {max(loaded):.1f} ms)",
+            )
+        )
+        out.append(
+            row(
+                "companion peak RSS (kith serve process)",
+                memory.main_hwm_kib / 1024,
+                idle_rss_kib / 1024,
+                unit="MB",
+                target="—",
+                note="VmHWM of the `kith serve` process (companion + Datasette) after the ingest runs; "
+                "reference: its RSS at idle after start",
+            )
+        )
+        out.append(
+            row(
+                "companion peak RSS (process tree)",
+                memory.peak_tree_rss_kib / 1024,
+                idle_rss_kib / 1024,
+                unit="MB",
+                target="—",
+                note="peak of the summed RSS of `kith serve`, its forkserver, resource tracker and 2 extraction "
+                f"workers, sampled every 50 ms (sum of each process's VmHWM: "
+                f"{memory.tree_hwm_sum_kib / 1024:.0f} MB)",
+            )
+        )
     finally:
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -286,21 +366,29 @@ def _timed(fn) -> float:
 
 def bench_popup() -> list[dict]:
     import bench_popup
-    return from_sub_bench(bench_popup.run(), {"popup_save_to_commit_2mb": "reported (transfer vs parsing)",
-                                              "*": ""})
+
+    return from_sub_bench(bench_popup.run(), {"popup_save_to_commit_2mb": "reported (transfer vs parsing)", "*": ""})
 
 
 def bench_popup_firefox() -> list[dict]:
-    out = subprocess.run(["node", "test-firefox/bench.mjs", "--json"], cwd=ROOT / "extension", capture_output=True,
-                         text=True, timeout=900, env={**os.environ, "KITH_PYTHON": sys.executable})
+    out = subprocess.run(
+        ["node", "test-firefox/bench.mjs", "--json"],
+        cwd=ROOT / "extension",
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "KITH_PYTHON": sys.executable},
+    )
     if out.returncode:
         raise RuntimeError((out.stderr.strip().splitlines() or ["node test-firefox/bench.mjs failed"])[-1])
-    return from_sub_bench(json.loads(out.stdout), {"popup_save_to_commit_2mb_firefox": "reported (vs Chromium)",
-                                                   "*": ""})
+    return from_sub_bench(
+        json.loads(out.stdout), {"popup_save_to_commit_2mb_firefox": "reported (vs Chromium)", "*": ""}
+    )
 
 
 def bench_import() -> list[dict]:
     import bench_import
+
     return from_sub_bench(bench_import.run_clustered()) + from_sub_bench(bench_import.run(), {"*": "30k in < 3 s"})
 
 
@@ -320,8 +408,15 @@ def bench_peers(runs: int = 7) -> list[dict]:
     extract_page(html, url)
     ours = median([_timed(lambda: extract_page(html, url)) for _ in range(runs)])
     theirs = median([_timed(lambda: extruct.extract(html, base_url=url)) for _ in range(max(3, runs // 2))])
-    out = [row("extract_page 2 MB vs extruct (all syntaxes)", ours, theirs, target="peer: faster",
-               note="extruct.extract(html, base_url) on the same page, same run")]
+    out = [
+        row(
+            "extract_page 2 MB vs extruct (all syntaxes)",
+            ours,
+            theirs,
+            target="peer: faster",
+            note="extruct.extract(html, base_url) on the same page, same run",
+        )
+    ]
     path, _ = demo_db(**DATASETTE_SIZE)
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     q = bench_datasette.pick_targets(conn)["q"]
@@ -339,13 +434,20 @@ def bench_peers(runs: int = 7) -> list[dict]:
                 assert response.status_code == 200, (url, response.status_code)
                 times.append((time.perf_counter() - t0) * 1000)
             return median(times)
+
         return await p50(f"/-/kith/search?q={q}"), await p50(f"/{name}/messages?_search={q}")
 
     kith_ms, table_ms = asyncio.run(measure())
-    out.append(row(f"Kith search page vs Datasette ?_search= on messages (q={q})", kith_ms, table_ms,
-                   target="peer: reported",
-                   note="Kith ranks contacts, notes and messages; Datasette's table search ranks messages "
-                        "only (its default page of 100 rows); both through datasette.client on the 100k demo DB"))
+    out.append(
+        row(
+            f"Kith search page vs Datasette ?_search= on messages (q={q})",
+            kith_ms,
+            table_ms,
+            target="peer: reported",
+            note="Kith ranks contacts, notes and messages; Datasette's table search ranks messages "
+            "only (its default page of 100 rows); both through datasette.client on the 100k demo DB",
+        )
+    )
     return out
 
 
@@ -372,8 +474,9 @@ def bench_ingest_compressed(runs: int) -> list[dict]:
                 body = {"capture_id": str(uuid.uuid4()), "kind": "profile", "url": url, "title": "Jane Doe | LinkedIn"}
                 body.update({"html_z": raw} if compressed else {"html": html})
                 t0 = time.perf_counter()
-                response = http_request("POST", server.port, "/v1/captures", json.dumps(body).encode(),
-                                        api_headers(token), timeout=120)
+                response = http_request(
+                    "POST", server.port, "/v1/captures", json.dumps(body).encode(), api_headers(token), timeout=120
+                )
                 trip = (time.perf_counter() - t0) * 1000
                 assert response.status == 201, (response.status, response.body[:300])
                 timing = dict(part.strip().split(";dur=") for part in response.headers["server-timing"].split(","))
@@ -385,38 +488,62 @@ def bench_ingest_compressed(runs: int) -> list[dict]:
     finally:
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    return [row("server-side ingest 2 MB page sent compressed (html_z, as the extension sends it)", median(side),
-                lxml_ms, target="≤ 1.5× lxml",
-                note=f"Server-Timing `ingest`, median of {runs}, alternating with plain-JSON posts of the same page "
-                     f"(those: {median(plain_side):.1f} ms); reference lxml.html.fromstring on the same bytes"),
-            row("ingest 2 MB page sent compressed (POST round trip)", median(trips), lxml_ms, target="≤ 2× lxml",
-                note="the same POSTs timed by the client")]
+    return [
+        row(
+            "server-side ingest 2 MB page sent compressed (html_z, as the extension sends it)",
+            median(side),
+            lxml_ms,
+            target="≤ 1.5× lxml",
+            note=f"Server-Timing `ingest`, median of {runs}, alternating with plain-JSON posts of the same page "
+            f"(those: {median(plain_side):.1f} ms); reference lxml.html.fromstring on the same bytes",
+        ),
+        row(
+            "ingest 2 MB page sent compressed (POST round trip)",
+            median(trips),
+            lxml_ms,
+            target="≤ 2× lxml",
+            note="the same POSTs timed by the client",
+        ),
+    ]
 
 
 def bench_mbox() -> list[dict]:
     import bench_mbox
+
     r = bench_mbox.run()
     mb, n = r["bytes"] / 1e6, r["messages"]
-    return [row(f"import mbox {n // 1000}k messages ({mb:,.0f} MB)", r["kith_s"] * 1000, r["reference_s"] * 1000,
-                target="reported",
-                note=f"`kith import mbox` ({mb / r['kith_s']:.0f} MB/s, {n / r['kith_s']:,.0f} messages/s: headers, "
-                     f"filters, snippets, {sum(r['added'].values()):,} interactions written) vs `mailbox.mbox` merely "
-                     f"iterating the same file and parsing headers ({mb / r['reference_s']:.0f} MB/s), two processes"),
-            row(f"import mbox {n // 1000}k messages: peak RSS", r["kith_rss_mb"], r["reference_rss_mb"], unit="MB",
-                target=f"< {bench_mbox.RSS_TARGET_MB} MB",
-                note="ru_maxrss of the `kith import mbox` process (wait4); reference: the mailbox process's")]
+    return [
+        row(
+            f"import mbox {n // 1000}k messages ({mb:,.0f} MB)",
+            r["kith_s"] * 1000,
+            r["reference_s"] * 1000,
+            target="reported",
+            note=f"`kith import mbox` ({mb / r['kith_s']:.0f} MB/s, {n / r['kith_s']:,.0f} messages/s: headers, "
+            f"filters, snippets, {sum(r['added'].values()):,} interactions written) vs `mailbox.mbox` merely "
+            f"iterating the same file and parsing headers ({mb / r['reference_s']:.0f} MB/s), two processes",
+        ),
+        row(
+            f"import mbox {n // 1000}k messages: peak RSS",
+            r["kith_rss_mb"],
+            r["reference_rss_mb"],
+            unit="MB",
+            target=f"< {bench_mbox.RSS_TARGET_MB} MB",
+            note="ru_maxrss of the `kith import mbox` process (wait4); reference: the mailbox process's",
+        ),
+    ]
 
 
 def bench_datasette(log=print) -> list[dict]:
     import bench_datasette
+
     path, generated = demo_db(**DATASETTE_SIZE, log=log)
-    rows = from_sub_bench(bench_datasette.run(path, contacts=DATASETTE_SIZE["contacts"]),
-                          "≤ 100 ms p50, ≤ 3× SQL")
+    rows = from_sub_bench(bench_datasette.run(path, contacts=DATASETTE_SIZE["contacts"]), "≤ 100 ms p50, ≤ 3× SQL")
     size_mb = path.stat().st_size / 1e6
     for r in rows:
         r["note"] = (r["note"] + "; " if r["note"] else "") + (
             f"p50 via datasette.client on the 100k/1M/300k demo DB ({size_mb:,.0f} MB); reference: the same "
-            "SQL through plain sqlite3" + (f"; DB generated in {generated:.0f} s" if generated else ""))
+            "SQL through plain sqlite3" + (f"; DB generated in {generated:.0f} s" if generated else "")
+        )
     return rows
 
 
@@ -455,8 +582,15 @@ def table_rows(rows: list[dict]) -> list[list[str]]:
         if r["error"]:
             out.append([r["figure"], "ERROR", "", "", r["error"]])
         else:
-            out.append([r["figure"], _fmt(r["value"], r["unit"]), _fmt(r["reference"], r["unit"]),
-                        _ratio(r["ratio"]), r["target"]])
+            out.append(
+                [
+                    r["figure"],
+                    _fmt(r["value"], r["unit"]),
+                    _fmt(r["reference"], r["unit"]),
+                    _ratio(r["ratio"]),
+                    r["target"],
+                ]
+            )
     return out
 
 
@@ -498,14 +632,22 @@ def machine() -> str:
     except (OSError, StopIteration, ValueError):
         pass
     import sqlite3
-    return (f"{os.cpu_count()} cores ({cpu}){mem}; Python {platform.python_version()}, "
-            f"SQLite {sqlite3.sqlite_version}; {chromium_version()}; Linux {platform.release().split('-')[0]}")
+
+    return (
+        f"{os.cpu_count()} cores ({cpu}){mem}; Python {platform.python_version()}, "
+        f"SQLite {sqlite3.sqlite_version}; {chromium_version()}; Linux {platform.release().split('-')[0]}"
+    )
 
 
 def markdown(rows: list[dict], started: datetime, seconds: float) -> str:
-    lines = [f"## `make bench` — {started:%Y-%m-%d %H:%M} UTC", "",
-             f"Machine: {machine()}. Whole run: {seconds:.0f} s.", "",
-             "| " + " | ".join(HEADER) + " |", "|" + "|".join(["---", "--:", "--:", "--:", "---"]) + "|"]
+    lines = [
+        f"## `make bench` — {started:%Y-%m-%d %H:%M} UTC",
+        "",
+        f"Machine: {machine()}. Whole run: {seconds:.0f} s.",
+        "",
+        "| " + " | ".join(HEADER) + " |",
+        "|" + "|".join(["---", "--:", "--:", "--:", "---"]) + "|",
+    ]
     for cells in table_rows(rows):
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     notes = [f"- **{r['figure']}**: {r['note']}" for r in rows if r["note"] and not r["error"]]

@@ -30,8 +30,9 @@ from companion.store.db import open_db  # noqa: E402
 CONNECTIONS = 30_000
 MESSAGES = 100_000
 ME = ("Sam Rivera", "https://www.linkedin.com/in/sam-rivera")
-PREAMBLE = ('Notes:\n"When exporting your connection data, you may notice that some of the email addresses are'
-            ' missing."\n\n')
+PREAMBLE = (
+    'Notes:\n"When exporting your connection data, you may notice that some of the email addresses are missing."\n\n'
+)
 MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 
 
@@ -49,9 +50,17 @@ def write_connections(path: Path, n: int, seed: int = 1) -> list[tuple[str, str]
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             url = f"https://www.linkedin.com/in/{first.lower()}-{last.lower()}-{i:x}".replace(" ", "-")
             email = f"{first.lower()}.{i}@example.com" if rng.random() < 0.1 else ""
-            w.writerow([first, last, url, email, rng.choices(companies, cum_weights=weights)[0],
-                        rng.choice(FUNCTIONS),
-                        f"{rng.randint(1, 28):02d} {rng.choice(MONTHS)} {rng.randint(2008, 2024)}"])
+            w.writerow(
+                [
+                    first,
+                    last,
+                    url,
+                    email,
+                    rng.choices(companies, cum_weights=weights)[0],
+                    rng.choice(FUNCTIONS),
+                    f"{rng.randint(1, 28):02d} {rng.choice(MONTHS)} {rng.randint(2008, 2024)}",
+                ]
+            )
             people.append((f"{first} {last}", url))
     return people
 
@@ -64,8 +73,9 @@ def write_clustered_connections(path: Path, n: int, seed: int = 1) -> list[tuple
     people listed twice (the same URL on two rows). Returns (name, url) per row."""
     rng = random.Random(seed)
     firsts, lasts = FIRST_NAMES[:60], LAST_NAMES[:80]
-    companies = company_names(rng) + [f"{c} {suffix}" for c in company_names(random.Random(seed + 1))[:200]
-                                      for suffix in ("Group", "Labs")]
+    companies = company_names(rng) + [
+        f"{c} {suffix}" for c in company_names(random.Random(seed + 1))[:200] for suffix in ("Group", "Labs")
+    ]
     weights = _zipf(len(companies), 1.15)
     people: list[tuple[str, str]] = []
     with open(path, "w", newline="", encoding="utf-8") as f:
@@ -83,7 +93,7 @@ def write_clustered_connections(path: Path, n: int, seed: int = 1) -> list[tuple
                 if shape < 0.04:
                     url = ""
                 elif shape < 0.70:
-                    url = f"https://www.linkedin.com/in/{slug}-{rng.randrange(16 ** 8):08x}"
+                    url = f"https://www.linkedin.com/in/{slug}-{rng.randrange(16**8):08x}"
                 elif shape < 0.90:
                     url = f"https://www.linkedin.com/in/{slug}{rng.randrange(1000)}/"
                 elif shape < 0.97:
@@ -91,9 +101,17 @@ def write_clustered_connections(path: Path, n: int, seed: int = 1) -> list[tuple
                 else:
                     url = f"http://www.linkedin.com/in/{slug}-{i:x}/"
             email = f"{first.lower()}.{last.lower()}{i}@example.com".replace(" ", "") if rng.random() < 0.03 else ""
-            w.writerow([first, last, url, email, rng.choices(companies, cum_weights=weights)[0],
-                        rng.choice(FUNCTIONS),
-                        f"{rng.randint(1, 28):02d} {rng.choice(MONTHS)} {rng.randint(2008, 2024)}"])
+            w.writerow(
+                [
+                    first,
+                    last,
+                    url,
+                    email,
+                    rng.choices(companies, cum_weights=weights)[0],
+                    rng.choice(FUNCTIONS),
+                    f"{rng.randint(1, 28):02d} {rng.choice(MONTHS)} {rng.randint(2008, 2024)}",
+                ]
+            )
             people.append((f"{first} {last}", url))
     return people
 
@@ -103,15 +121,38 @@ def write_messages(path: Path, people: list[tuple[str, str]], n: int, seed: int 
     weights = _zipf(len(people), 0.9)
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["CONVERSATION ID", "CONVERSATION TITLE", "FROM", "SENDER PROFILE URL", "TO",
-                    "RECIPIENT PROFILE URLS", "DATE", "SUBJECT", "CONTENT", "FOLDER"])
+        w.writerow(
+            [
+                "CONVERSATION ID",
+                "CONVERSATION TITLE",
+                "FROM",
+                "SENDER PROFILE URL",
+                "TO",
+                "RECIPIENT PROFILE URLS",
+                "DATE",
+                "SUBJECT",
+                "CONTENT",
+                "FOLDER",
+            ]
+        )
         for i, (name, url) in enumerate(rng.choices(people, cum_weights=weights, k=n)):
             them, me = (name, url), ME
             sender, recipient = (me, them) if rng.random() < 0.5 else (them, me)
-            w.writerow([f"2-{zlib.crc32(url.encode()):08x}", "", sender[0], sender[1], recipient[0], recipient[1],
-                        f"20{rng.randint(15, 24)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d} "
-                        f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{i % 60:02d} UTC", "",
-                        f"Message {i}: thanks for the chat about {rng.choice(FUNCTIONS)} roles, talk soon!", "INBOX"])
+            w.writerow(
+                [
+                    f"2-{zlib.crc32(url.encode()):08x}",
+                    "",
+                    sender[0],
+                    sender[1],
+                    recipient[0],
+                    recipient[1],
+                    f"20{rng.randint(15, 24)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d} "
+                    f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{i % 60:02d} UTC",
+                    "",
+                    f"Message {i}: thanks for the chat about {rng.choice(FUNCTIONS)} roles, talk soon!",
+                    "INBOX",
+                ]
+            )
 
 
 def bare_executemany(csv_path: Path, db_path: Path, skip: int = 0) -> float:
@@ -138,11 +179,16 @@ def timed(fn) -> tuple[float, float]:
 
 
 def row(name: str, figure: tuple[float, float], reference: float, target: str) -> dict:
-    return {"name": name, "figure_ms": round(figure[0] * 1000, 1), "reference_ms": round(reference * 1000, 1),
-            "ratio": round(figure[0] / reference, 1) if reference else None, "target": target,
-            "figure_cpu_ms": round(figure[1] * 1000, 1),
-            "note": f"best of runs; CPU {figure[1] * 1000:,.0f} ms; reference: csv.reader + one executemany "
-                    "into a plain table"}
+    return {
+        "name": name,
+        "figure_ms": round(figure[0] * 1000, 1),
+        "reference_ms": round(reference * 1000, 1),
+        "ratio": round(figure[0] / reference, 1) if reference else None,
+        "target": target,
+        "figure_cpu_ms": round(figure[1] * 1000, 1),
+        "note": f"best of runs; CPU {figure[1] * 1000:,.0f} ms; reference: csv.reader + one executemany "
+        "into a plain table",
+    }
 
 
 def best(trials: list[tuple[float, float]]) -> tuple[float, float]:
@@ -177,27 +223,52 @@ def run_clustered(sizes=CLUSTERED_SIZES, repeat: int = 3) -> list[dict]:
             write_clustered_connections(folder / "Connections.csv", n)
             trials, refs = [], []
             for r in range(repeat if n == HEADLINE else 1):
-                trials.append(_command([kith, "import", "linkedin", "--db", str(folder / f"k{r}.db"),
-                                        str(folder / "Connections.csv")]))
-                refs.append(_command([sqlite_utils, "insert", str(folder / f"s{r}.db"), "t",
-                                      str(folder / "Connections.csv"), "--csv"]))
+                trials.append(
+                    _command(
+                        [kith, "import", "linkedin", "--db", str(folder / f"k{r}.db"), str(folder / "Connections.csv")]
+                    )
+                )
+                refs.append(
+                    _command(
+                        [
+                            sqlite_utils,
+                            "insert",
+                            str(folder / f"s{r}.db"),
+                            "t",
+                            str(folder / "Connections.csv"),
+                            "--csv",
+                        ]
+                    )
+                )
             per_size[n] = (min(trials), min(refs))
         kith_s, ref_s = per_size[HEADLINE]
-        out.append({"name": f"kith import linkedin, clustered {HEADLINE:,} rows (command)",
-                    "figure_ms": round(kith_s * 1000, 1), "reference_ms": round(ref_s * 1000, 1),
-                    "ratio": round(kith_s / ref_s, 2), "target": "≤ 0.5× sqlite-utils",
-                    "note": f"end to end as commands, best of {repeat}, alternating; reference: `sqlite-utils insert "
-                            "db t Connections.csv --csv` of the same file"})
+        out.append(
+            {
+                "name": f"kith import linkedin, clustered {HEADLINE:,} rows (command)",
+                "figure_ms": round(kith_s * 1000, 1),
+                "reference_ms": round(ref_s * 1000, 1),
+                "ratio": round(kith_s / ref_s, 2),
+                "target": "≤ 0.5× sqlite-utils",
+                "note": f"end to end as commands, best of {repeat}, alternating; reference: `sqlite-utils insert "
+                "db t Connections.csv --csv` of the same file",
+            }
+        )
         base = sizes[0]
         for n in sizes:
             if n == HEADLINE:
                 continue
             kith_n, ref_n = per_size[n]
             growth = (kith_n / per_size[base][0]) / (n / base)
-            out.append({"name": f"kith import linkedin, clustered {n:,} rows (command)",
-                        "figure_ms": round(kith_n * 1000, 1), "reference_ms": round(ref_n * 1000, 1),
-                        "ratio": round(kith_n / ref_n, 2), "target": "growth: linear or better",
-                        "note": f"one run; time per row relative to {base:,} rows: {growth:.2f}"})
+            out.append(
+                {
+                    "name": f"kith import linkedin, clustered {n:,} rows (command)",
+                    "figure_ms": round(kith_n * 1000, 1),
+                    "reference_ms": round(ref_n * 1000, 1),
+                    "ratio": round(kith_n / ref_n, 2),
+                    "target": "growth: linear or better",
+                    "note": f"one run; time per row relative to {base:,} rows: {growth:.2f}",
+                }
+            )
     return out
 
 
@@ -218,11 +289,11 @@ def run(repeat: int = 3) -> list[dict]:
             messages.append(timed(lambda: import_linkedin(db, tmp / "messages.csv", me_url=ME[1])))
             ref_messages.append(bare_executemany(tmp / "messages.csv", tmp / f"ref2-{n}.db"))
             db.close()
-        return [row(f"import linkedin {CONNECTIONS} connections", best(connections), min(ref_connections),
-                    "< 3 s"),
-                row(f"re-import {CONNECTIONS} connections (no change)", best(again), min(ref_connections),
-                    "reported"),
-                row(f"import linkedin {MESSAGES} messages", best(messages), min(ref_messages), "reported")]
+        return [
+            row(f"import linkedin {CONNECTIONS} connections", best(connections), min(ref_connections), "< 3 s"),
+            row(f"re-import {CONNECTIONS} connections (no change)", best(again), min(ref_connections), "reported"),
+            row(f"import linkedin {MESSAGES} messages", best(messages), min(ref_messages), "reported"),
+        ]
 
 
 def main() -> None:

@@ -61,15 +61,65 @@ def _harness():
 
 # ---- a ~2 MB LinkedIn-like profile page ----------------------------------------------------
 
-FIRST = ["Ada", "Grace", "Alan", "Katherine", "Edsger", "Barbara", "Donald", "Frances", "John", "Margaret",
-         "Dennis", "Radia", "Ken", "Hedy", "Tim", "Sophie", "Linus", "Anita", "Guido", "Shafi"]
-LAST = ["Lovelace", "Hopper", "Turing", "Johnson", "Dijkstra", "Liskov", "Knuth", "Allen", "McCarthy",
-        "Hamilton", "Ritchie", "Perlman", "Thompson", "Lamarr", "Berners-Lee", "Wilson", "Torvalds", "Borg"]
-COMPANIES = ["Analytical Engines Ltd", "Difference Works", "Babbage & Co", "Jacquard Looms", "Eckert Systems",
-             "Bletchley Data", "Harvard Mark Labs", "Univac Services", "Plankalkül GmbH", "Colossus Partners"]
-WORDS = ("compiler notation engine loom punch card memory register program analysis bernoulli numbers "
-         "algorithm operation variable store mill cycle table proof machine language team product launch "
-         "hiring mentoring conference keynote research paper open source community design review").split()
+FIRST = [
+    "Ada",
+    "Grace",
+    "Alan",
+    "Katherine",
+    "Edsger",
+    "Barbara",
+    "Donald",
+    "Frances",
+    "John",
+    "Margaret",
+    "Dennis",
+    "Radia",
+    "Ken",
+    "Hedy",
+    "Tim",
+    "Sophie",
+    "Linus",
+    "Anita",
+    "Guido",
+    "Shafi",
+]
+LAST = [
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Johnson",
+    "Dijkstra",
+    "Liskov",
+    "Knuth",
+    "Allen",
+    "McCarthy",
+    "Hamilton",
+    "Ritchie",
+    "Perlman",
+    "Thompson",
+    "Lamarr",
+    "Berners-Lee",
+    "Wilson",
+    "Torvalds",
+    "Borg",
+]
+COMPANIES = [
+    "Analytical Engines Ltd",
+    "Difference Works",
+    "Babbage & Co",
+    "Jacquard Looms",
+    "Eckert Systems",
+    "Bletchley Data",
+    "Harvard Mark Labs",
+    "Univac Services",
+    "Plankalkül GmbH",
+    "Colossus Partners",
+]
+WORDS = (
+    "compiler notation engine loom punch card memory register program analysis bernoulli numbers "
+    "algorithm operation variable store mill cycle table proof machine language team product launch "
+    "hiring mentoring conference keynote research paper open source community design review"
+).split()
 
 
 def _sentence(rng: random.Random, n: int) -> str:
@@ -82,34 +132,45 @@ def make_big_profile_page(target_bytes: int = TARGET_BYTES, seed: int = 1) -> st
     `{{PAGE_URL}}` / `{{BASE}}` are filled in by the page server."""
     rng = random.Random(seed)
     person = {
-        "@context": "https://schema.org", "@type": "Person", "name": "Ada Lovelace", "givenName": "Ada",
-        "familyName": "Lovelace", "url": "{{PAGE_URL}}", "image": "{{BASE}}/avatars/ada.svg",
-        "jobTitle": "Principal Engineer", "worksFor": {"@type": "Organization", "name": "Analytical Engines Ltd"},
+        "@context": "https://schema.org",
+        "@type": "Person",
+        "name": "Ada Lovelace",
+        "givenName": "Ada",
+        "familyName": "Lovelace",
+        "url": "{{PAGE_URL}}",
+        "image": "{{BASE}}/avatars/ada.svg",
+        "jobTitle": "Principal Engineer",
+        "worksFor": {"@type": "Organization", "name": "Analytical Engines Ltd"},
         "address": {"@type": "PostalAddress", "addressLocality": "London", "addressCountry": "GB"},
         "description": "Compilers for difference machines.",
     }
     head = [
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">',
         "<title>Ada Lovelace – Principal Engineer – Analytical Engines Ltd | Profile</title>",
-        "<link rel=\"canonical\" href=\"{{PAGE_URL}}\">",
-        f"<script type=\"application/ld+json\">{json.dumps(person)}</script>",
-        "<style>" + "".join(
-            f".artdeco-card-{i}{{margin:{i % 7}px;padding:{i % 5}px {i % 9}px;color:#{rng.randrange(0xffffff):06x}}}"
-            for i in range(2500)) + "</style>",
-        "</head><body class=\"render-mode-BIGPIPE\"><div id=\"app\">",
-        "<main><section class=\"top-card\"><img class=\"pv-top-card-profile-picture__image\" "
-        "src=\"{{BASE}}/avatars/ada.svg\" alt=\"Ada Lovelace\"><h1 class=\"text-heading-xlarge\">Ada Lovelace</h1>"
-        "<div class=\"text-body-medium\">Principal Engineer at Analytical Engines Ltd</div>"
-        "<span class=\"text-body-small\">London, England, United Kingdom</span></section>",
-        "<section id=\"experience\"><h2>Experience</h2><ul>",
+        '<link rel="canonical" href="{{PAGE_URL}}">',
+        f'<script type="application/ld+json">{json.dumps(person)}</script>',
+        "<style>"
+        + "".join(
+            f".artdeco-card-{i}{{margin:{i % 7}px;padding:{i % 5}px {i % 9}px;color:#{rng.randrange(0xFFFFFF):06x}}}"
+            for i in range(2500)
+        )
+        + "</style>",
+        '</head><body class="render-mode-BIGPIPE"><div id="app">',
+        '<main><section class="top-card"><img class="pv-top-card-profile-picture__image" '
+        'src="{{BASE}}/avatars/ada.svg" alt="Ada Lovelace"><h1 class="text-heading-xlarge">Ada Lovelace</h1>'
+        '<div class="text-body-medium">Principal Engineer at Analytical Engines Ltd</div>'
+        '<span class="text-body-small">London, England, United Kingdom</span></section>',
+        '<section id="experience"><h2>Experience</h2><ul>',
     ]
     body = head
     for i in range(40):
-        body.append(f"<li class=\"artdeco-list__item\"><div class=\"t-bold\">{htmllib.escape(_sentence(rng, 3), quote=False)}</div>"
-                    f"<span class=\"t-14\">{rng.choice(COMPANIES)} · Full-time</span>"
-                    f"<span class=\"t-black--light\">{2024 - i} – {2025 - i}</span>"
-                    f"<p>{htmllib.escape(_sentence(rng, 30), quote=False)}</p></li>")
-    body.append("</ul></section><section id=\"activity\"><h2>Activity</h2>")
+        body.append(
+            f'<li class="artdeco-list__item"><div class="t-bold">{htmllib.escape(_sentence(rng, 3), quote=False)}</div>'
+            f'<span class="t-14">{rng.choice(COMPANIES)} · Full-time</span>'
+            f'<span class="t-black--light">{2024 - i} – {2025 - i}</span>'
+            f"<p>{htmllib.escape(_sentence(rng, 30), quote=False)}</p></li>"
+        )
+    body.append('</ul></section><section id="activity"><h2>Activity</h2>')
     size = sum(len(x) for x in body)
     i = 0
     tail = "</div></body></html>"
@@ -117,21 +178,38 @@ def make_big_profile_page(target_bytes: int = TARGET_BYTES, seed: int = 1) -> st
         i += 1
         kind = i % 4
         if kind == 0:  # an embedded JSON state blob, as single-page apps ship
-            blob = {"data": {"entityUrn": f"urn:li:activity:{7000000000 + i}", "$type": "com.example.Update",
-                             "included": [{"entityUrn": f"urn:li:fsd_profile:ACo{rng.randrange(10**12)}",
-                                           "firstName": rng.choice(FIRST), "lastName": rng.choice(LAST),
-                                           "headline": _sentence(rng, 8)} for _ in range(6)]}}
-            chunk = f"<code style=\"display:none\" id=\"bpr-guid-{i}\">{htmllib.escape(json.dumps(blob), quote=False)}</code>"
+            blob = {
+                "data": {
+                    "entityUrn": f"urn:li:activity:{7000000000 + i}",
+                    "$type": "com.example.Update",
+                    "included": [
+                        {
+                            "entityUrn": f"urn:li:fsd_profile:ACo{rng.randrange(10**12)}",
+                            "firstName": rng.choice(FIRST),
+                            "lastName": rng.choice(LAST),
+                            "headline": _sentence(rng, 8),
+                        }
+                        for _ in range(6)
+                    ],
+                }
+            }
+            chunk = (
+                f'<code style="display:none" id="bpr-guid-{i}">{htmllib.escape(json.dumps(blob), quote=False)}</code>'
+            )
         elif kind == 3:  # people also viewed
             name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
-            chunk = (f"<li class=\"pv-browsemap-section__member\"><a href=\"{{{{BASE}}}}/in/member-{i}/\">"
-                     f"<span class=\"name\">{name}</span></a><p class=\"headline\">{htmllib.escape(_sentence(rng, 9), quote=False)}"
-                     f"</p><button class=\"artdeco-button\" aria-label=\"Connect with {name}\">Connect</button></li>")
+            chunk = (
+                f'<li class="pv-browsemap-section__member"><a href="{{{{BASE}}}}/in/member-{i}/">'
+                f'<span class="name">{name}</span></a><p class="headline">{htmllib.escape(_sentence(rng, 9), quote=False)}'
+                f'</p><button class="artdeco-button" aria-label="Connect with {name}">Connect</button></li>'
+            )
         else:  # a feed post
-            chunk = (f"<article class=\"feed-shared-update-v2\" data-urn=\"urn:li:activity:{7000000000 + i}\">"
-                     f"<div class=\"update-components-text\"><span dir=\"ltr\">{htmllib.escape(_sentence(rng, 60), quote=False)}"
-                     f"</span></div><div class=\"social-details\"><span>{rng.randrange(900)} reactions</span>"
-                     f"<span>{rng.randrange(90)} comments</span></div></article>")
+            chunk = (
+                f'<article class="feed-shared-update-v2" data-urn="urn:li:activity:{7000000000 + i}">'
+                f'<div class="update-components-text"><span dir="ltr">{htmllib.escape(_sentence(rng, 60), quote=False)}'
+                f'</span></div><div class="social-details"><span>{rng.randrange(900)} reactions</span>'
+                f"<span>{rng.randrange(90)} comments</span></div></article>"
+            )
         body.append(chunk)
         size += len(chunk)
     body.append("</section></main>")
@@ -141,13 +219,18 @@ def make_big_profile_page(target_bytes: int = TARGET_BYTES, seed: int = 1) -> st
 
 # ---- measuring ----------------------------------------------------------------------------
 
+
 def _median(values):
     return statistics.median(values) if values else None
 
 
 def _post(url: str, body: bytes, token: str, timeout: float = 120) -> tuple[int, dict]:
-    req = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "Authorization": f"Bearer {token}", "X-Kith-API-Version": "1"})
+    req = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}", "X-Kith-API-Version": "1"},
+    )
     with urllib.request.urlopen(req, timeout=timeout) as resp:
         return resp.status, json.loads(resp.read())
 
@@ -223,10 +306,17 @@ def _server_runs(companion, pages, html: str, runs: int, token: str) -> dict:
     for i in range(runs + 1):
         url = pages.url(f"/in/direct-{i}/")
         page_html = html.replace(pages.url("/in/bench-0/"), url)
-        body = json.dumps({"capture_id": str(uuid.uuid4()), "kind": "profile", "url": url,
-                           "title": "Ada Lovelace – Principal Engineer – Analytical Engines Ltd | Profile",
-                           "html": page_html, "note": "bench",
-                           "captured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}).encode()
+        body = json.dumps(
+            {
+                "capture_id": str(uuid.uuid4()),
+                "kind": "profile",
+                "url": url,
+                "title": "Ada Lovelace – Principal Engineer – Analytical Engines Ltd | Profile",
+                "html": page_html,
+                "note": "bench",
+                "captured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }
+        ).encode()
         pv_body = json.dumps({"url": url, "html": page_html}).encode()
         t = time.perf_counter()
         status, _ = _post(companion.base_url + "/v1/preview", pv_body, token)
@@ -256,8 +346,13 @@ def _in_process_extract(html: str, url: str, runs: int) -> list[float]:
 
 def _row(name, figure, reference, note):
     ratio = round(figure / reference, 2) if figure is not None and reference else None
-    return {"name": name, "figure_ms": None if figure is None else round(figure, 1),
-            "reference_ms": None if reference is None else round(reference, 1), "ratio": ratio, "note": note}
+    return {
+        "name": name,
+        "figure_ms": None if figure is None else round(figure, 1),
+        "reference_ms": None if reference is None else round(reference, 1),
+        "ratio": ratio,
+        "note": note,
+    }
 
 
 def run(runs: int = RUNS, target_bytes: int = TARGET_BYTES) -> list[dict]:
@@ -309,20 +404,38 @@ def run(runs: int = RUNS, target_bytes: int = TARGET_BYTES) -> list[dict]:
     transfer = max(commit - direct, 0.0)
     parsing = min(preview, commit)
     storing = max(direct - preview, 0.0)
-    shares = (f"of the {commit:.0f} ms Save→commit for a {mb:.2f} MB page: transfer (browser messaging, "
-              f"chrome.storage, JSON, loopback fetch) ≈ {transfer:.0f} ms ({transfer / commit:.0%}); parsing "
-              f"(JSON decode + extraction, = /v1/preview) ≈ {parsing:.0f} ms ({parsing / commit:.0%}); storing "
-              f"(payload digest + one write transaction, = direct POST − preview) ≈ {storing:.0f} ms ({storing / commit:.0%})")
+    shares = (
+        f"of the {commit:.0f} ms Save→commit for a {mb:.2f} MB page: transfer (browser messaging, "
+        f"chrome.storage, JSON, loopback fetch) ≈ {transfer:.0f} ms ({transfer / commit:.0%}); parsing "
+        f"(JSON decode + extraction, = /v1/preview) ≈ {parsing:.0f} ms ({parsing / commit:.0%}); storing "
+        f"(payload digest + one write transaction, = direct POST − preview) ≈ {storing:.0f} ms ({storing / commit:.0%})"
+    )
     return [
-        _row("popup_save_to_commit_2mb", commit, direct,
-             f"Save click → capture row committed, {mb:.2f} MB page, median of {runs}; ref = direct POST; {shares}"),
+        _row(
+            "popup_save_to_commit_2mb",
+            commit,
+            direct,
+            f"Save click → capture row committed, {mb:.2f} MB page, median of {runs}; ref = direct POST; {shares}",
+        ),
         _row("popup_save_to_sent_2mb", sent, commit, "Save click → popup shows Saved; ref = click → commit"),
-        _row("server_ingest_direct_post_2mb", direct, preview,
-             "urllib POST /v1/captures of the same body (no browser); ref = /v1/preview"),
-        _row("server_preview_extract_2mb", preview, inproc,
-             "POST /v1/preview (transfer + JSON + extraction in the worker pool); ref = extract_page in-process"),
-        _row("browser_side_transfer_2mb", transfer, commit,
-             "popup commit − direct POST: runtime message, storage write/read, JSON.stringify, fetch; ref = total"),
+        _row(
+            "server_ingest_direct_post_2mb",
+            direct,
+            preview,
+            "urllib POST /v1/captures of the same body (no browser); ref = /v1/preview",
+        ),
+        _row(
+            "server_preview_extract_2mb",
+            preview,
+            inproc,
+            "POST /v1/preview (transfer + JSON + extraction in the worker pool); ref = extract_page in-process",
+        ),
+        _row(
+            "browser_side_transfer_2mb",
+            transfer,
+            commit,
+            "popup commit − direct POST: runtime message, storage write/read, JSON.stringify, fetch; ref = total",
+        ),
         _row("sw_storage_set_2mb", st, commit, "chrome.storage.local.set of a page-sized string in the worker"),
         _row("runtime_message_2mb", msg, commit, "extension page → worker sendMessage round trip, page-sized"),
     ]

@@ -30,8 +30,13 @@ VENDOR = Path(__file__).resolve().parents[1] / "datasette_plugins" / "static" / 
 def vendor(version: str = VERSION, dest: Path = VENDOR) -> list[Path]:
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        out = subprocess.run(["npm", "pack", f"{PACKAGE}@{version}", "--silent"], cwd=tmp,
-                             check=True, capture_output=True, text=True).stdout.strip().splitlines()
+        out = (
+            subprocess.run(
+                ["npm", "pack", f"{PACKAGE}@{version}", "--silent"], cwd=tmp, check=True, capture_output=True, text=True
+            )
+            .stdout.strip()
+            .splitlines()
+        )
         tarball = Path(tmp) / out[-1]
         written = []
         with tarfile.open(tarball) as tar:

@@ -44,8 +44,12 @@ class Companion:
         self.client = client
 
     def headers(self, **extra) -> dict:
-        return {"Authorization": f"Bearer {self.token}", "X-Kith-API-Version": "1",
-                "Content-Type": "application/json", **extra}
+        return {
+            "Authorization": f"Bearer {self.token}",
+            "X-Kith-API-Version": "1",
+            "Content-Type": "application/json",
+            **extra,
+        }
 
     def db(self):
         return open_db(self.db_path)

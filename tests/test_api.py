@@ -24,19 +24,25 @@ PROFILE_HTML = """<!DOCTYPE html><html><head><title>Jane Doe | LinkedIn</title>
 
 def profile_capture(**overrides) -> dict:
     capture = {
-        "capture_id": new_capture_id(), "kind": "profile",
-        "url": "https://www.linkedin.com/in/jane-doe/", "title": "Jane Doe | LinkedIn",
-        "captured_at": "2026-11-27T10:00:00Z", "html": PROFILE_HTML,
-        "note": "Met at PyCon, wants intros to climate founders", "tags": ["pycon", "climate"],
-        "circle": "professional", "how_met": "PyCon 2026",
+        "capture_id": new_capture_id(),
+        "kind": "profile",
+        "url": "https://www.linkedin.com/in/jane-doe/",
+        "title": "Jane Doe | LinkedIn",
+        "captured_at": "2026-11-27T10:00:00Z",
+        "html": PROFILE_HTML,
+        "note": "Met at PyCon, wants intros to climate founders",
+        "tags": ["pycon", "climate"],
+        "circle": "professional",
+        "how_met": "PyCon 2026",
     }
     capture.update(overrides)
     return capture
 
 
 async def post(companion, payload, **headers):
-    async with companion.client.post("/v1/captures", data=json.dumps(payload),
-                                     headers=companion.headers(**headers)) as response:
+    async with companion.client.post(
+        "/v1/captures", data=json.dumps(payload), headers=companion.headers(**headers)
+    ) as response:
         return response.status, await response.json()
 
 
@@ -64,13 +70,18 @@ async def test_profile_capture_lands_in_sqlite_and_datasette(companion):
     identities = {(i["kind"], i["value"]) for i in db["identities"].rows_where("contact_id = ?", [contact_id])}
     assert ("linkedin", "https://www.linkedin.com/in/jane-doe/") in identities
     assert [n["body"] for n in db["notes"].rows] == [capture["note"]]
-    assert sorted(r[0] for r in db.execute(
-        "SELECT t.name FROM tags t JOIN contact_tags ct ON ct.tag_id = t.id")) == ["climate", "pycon"]
+    assert sorted(r[0] for r in db.execute("SELECT t.name FROM tags t JOIN contact_tags ct ON ct.tag_id = t.id")) == [
+        "climate",
+        "pycon",
+    ]
     db.close()
 
     datasette = Datasette([str(companion.db_path)])
-    for table, key in (("contacts", "Jane Doe"), ("captures", capture["capture_id"]),
-                       ("identities", "https://www.linkedin.com/in/jane-doe/")):
+    for table, key in (
+        ("contacts", "Jane Doe"),
+        ("captures", capture["capture_id"]),
+        ("identities", "https://www.linkedin.com/in/jane-doe/"),
+    ):
         response = await datasette.client.get(f"/kith/{table}.json?_shape=array")
         assert response.status_code == 200
         assert key in response.text, table
@@ -91,8 +102,9 @@ async def test_replay_is_idempotent_and_conflict_is_409(companion):
 
 async def test_same_person_from_another_locale_url_is_one_contact(companion):
     await post(companion, profile_capture())
-    status, body = await post(companion, profile_capture(
-        url="https://uk.linkedin.com/in/Jane-Doe?trk=public_profile", note=None, tags=[]))
+    status, body = await post(
+        companion, profile_capture(url="https://uk.linkedin.com/in/Jane-Doe?trk=public_profile", note=None, tags=[])
+    )
     assert status == 201
     db = open_db(companion.db_path)
     assert db["contacts"].count == 1 and db["captures"].count == 2
@@ -101,26 +113,44 @@ async def test_same_person_from_another_locale_url_is_one_contact(companion):
 async def test_message_note_interaction_and_lookup(companion):
     _, saved = await post(companion, profile_capture())
     contact_id = saved["contact_id"]
-    status, body = await post(companion, {
-        "capture_id": new_capture_id(), "kind": "message", "url": "https://www.linkedin.com/in/jane-doe/",
-        "text": "Happy to intro you to the climate folks next week."})
+    status, body = await post(
+        companion,
+        {
+            "capture_id": new_capture_id(),
+            "kind": "message",
+            "url": "https://www.linkedin.com/in/jane-doe/",
+            "text": "Happy to intro you to the climate folks next week.",
+        },
+    )
     assert status == 201 and body["contact_id"] == contact_id
-    status, body = await post(companion, {
-        "capture_id": new_capture_id(), "kind": "note", "contact_id": contact_id, "text": "Follow up in Jan"})
+    status, body = await post(
+        companion,
+        {"capture_id": new_capture_id(), "kind": "note", "contact_id": contact_id, "text": "Follow up in Jan"},
+    )
     assert status == 201 and body["contact_id"] == contact_id
-    status, body = await post(companion, {
-        "capture_id": new_capture_id(), "kind": "interaction", "url": "https://www.linkedin.com/in/jane-doe",
-        "interaction_kind": "call", "summary": "Talked about grants", "happened_at": "2026-11-26T09:00:00Z"})
+    status, body = await post(
+        companion,
+        {
+            "capture_id": new_capture_id(),
+            "kind": "interaction",
+            "url": "https://www.linkedin.com/in/jane-doe",
+            "interaction_kind": "call",
+            "summary": "Talked about grants",
+            "happened_at": "2026-11-26T09:00:00Z",
+        },
+    )
     assert status == 201 and body["contact_id"] == contact_id
 
-    async with companion.client.get("/v1/contacts/lookup",
-                                    params={"url": "https://de.linkedin.com/in/jane-doe/?trk=abc"},
-                                    headers=companion.headers()) as response:
+    async with companion.client.get(
+        "/v1/contacts/lookup",
+        params={"url": "https://de.linkedin.com/in/jane-doe/?trk=abc"},
+        headers=companion.headers(),
+    ) as response:
         assert response.status == 200
         found = await response.json()
-    async with companion.client.get("/v1/contacts/lookup",
-                                    params={"url": "https://www.linkedin.com/in/someone-else/"},
-                                    headers=companion.headers()) as response:
+    async with companion.client.get(
+        "/v1/contacts/lookup", params={"url": "https://www.linkedin.com/in/someone-else/"}, headers=companion.headers()
+    ) as response:
         missing = await response.json()
     assert found["found"] is True and found["contact"]["id"] == contact_id
     assert found["notes"][0]["body"] == "Follow up in Jan"
@@ -135,9 +165,11 @@ async def test_message_note_interaction_and_lookup(companion):
 
 
 async def test_preview_writes_nothing(companion):
-    async with companion.client.post("/v1/preview", headers=companion.headers(),
-                                     data=json.dumps({"url": "https://www.linkedin.com/in/jane-doe/",
-                                                      "html": PROFILE_HTML})) as response:
+    async with companion.client.post(
+        "/v1/preview",
+        headers=companion.headers(),
+        data=json.dumps({"url": "https://www.linkedin.com/in/jane-doe/", "html": PROFILE_HTML}),
+    ) as response:
         assert response.status == 200
         body = await response.json()
     assert body["extraction"]["profile"]["name"] == "Jane Doe" and body["existing"] is None
@@ -147,8 +179,9 @@ async def test_preview_writes_nothing(companion):
 
 async def test_unparsed_page_keeps_raw_capture(companion):
     html = "<html><head><title>Just a page</title></head><body><p>nothing here</p></body></html>"
-    status, body = await post(companion, profile_capture(html=html, url="https://example.org/about",
-                                                         title=None, note=None, tags=[]))
+    status, body = await post(
+        companion, profile_capture(html=html, url="https://example.org/about", title=None, note=None, tags=[])
+    )
     assert status == 201 and body["status"] == "unparsed"
     db = open_db(companion.db_path)
     row = db["captures"].get(body["capture_id"])
@@ -166,11 +199,19 @@ async def test_a_compressed_page_is_inflated_extracted_and_kept_as_sent(companio
 
     from companion.ingest import decompress_html
 
-    html = ('<html><head><title>Jane Doe | LinkedIn</title></head><body><h1>Jane Doe</h1>'
-            + '<p>filler ' * 60000 + '</p></body></html>')
+    html = (
+        "<html><head><title>Jane Doe | LinkedIn</title></head><body><h1>Jane Doe</h1>"
+        + "<p>filler " * 60000
+        + "</p></body></html>"
+    )
     raw = zlib.compress(html.encode(), 6)
-    body = {"capture_id": str(uuid.uuid4()), "kind": "profile", "url": "https://www.linkedin.com/in/jane-z/",
-            "title": "Jane Doe | LinkedIn", "html_z": base64.b64encode(raw).decode()}
+    body = {
+        "capture_id": str(uuid.uuid4()),
+        "kind": "profile",
+        "url": "https://www.linkedin.com/in/jane-z/",
+        "title": "Jane Doe | LinkedIn",
+        "html_z": base64.b64encode(raw).decode(),
+    }
     first = await companion.client.post("/v1/captures", json=body, headers=companion.headers())
     assert first.status == 201, await first.text()
     again = await companion.client.post("/v1/captures", json=body, headers=companion.headers())
@@ -180,10 +221,15 @@ async def test_a_compressed_page_is_inflated_extracted_and_kept_as_sent(companio
     con.close()
     assert stored == raw and decompress_html(stored) == html
     import hashlib
+
     assert digest == hashlib.sha256(html.encode()).hexdigest()
-    for bad, status in (("not base64!", 422), (base64.b64encode(b"plain text").decode(), 422),
-                        (base64.b64encode(raw[:-20]).decode(), 422),
-                        (base64.b64encode(zlib.compress(b"\xff\xfe" * 10)).decode(), 422)):
-        response = await companion.client.post("/v1/captures", headers=companion.headers(), json={
-            **body, "capture_id": str(uuid.uuid4()), "html_z": bad})
+    for bad, status in (
+        ("not base64!", 422),
+        (base64.b64encode(b"plain text").decode(), 422),
+        (base64.b64encode(raw[:-20]).decode(), 422),
+        (base64.b64encode(zlib.compress(b"\xff\xfe" * 10)).decode(), 422),
+    ):
+        response = await companion.client.post(
+            "/v1/captures", headers=companion.headers(), json={**body, "capture_id": str(uuid.uuid4()), "html_z": bad}
+        )
         assert response.status == status, (bad[:20], response.status, await response.text())

@@ -51,8 +51,12 @@ def test_pair_leaves_no_code_or_plain_hash_in_the_database_and_datasette_shows_n
     code = kith("pair", "--db", str(db_path)).strip().splitlines()[-1].strip()
     token = kith("token", "new", "--name", "script", "--db", str(db_path)).strip().splitlines()[-1]
     assert len(code.replace("-", "")) == auth.CODE_LENGTH >= 10
-    files = [db_path, db_path.with_name(db_path.name + "-wal"), auth.auth_path(db_path),
-             auth.auth_path(db_path).with_name(auth.auth_path(db_path).name + "-wal")]
+    files = [
+        db_path,
+        db_path.with_name(db_path.name + "-wal"),
+        auth.auth_path(db_path),
+        auth.auth_path(db_path).with_name(auth.auth_path(db_path).name + "-wal"),
+    ]
     blobs = [p.read_bytes() for p in files if p.exists()]
     assert len(blobs) == 4
     for conn in holders:
@@ -94,10 +98,14 @@ def test_a_database_from_before_the_auth_file_hands_over_its_tokens(tmp_path):
     old = Database(conn)
     migrations.apply(old, stop_before="0005_auth_state_out_of_the_network_database")
     token = "kith_old-token-value"
-    old.execute("INSERT INTO tokens (id, name, token_sha256, origin, created_at) VALUES (7, 'ext', ?, ?, ?)",
-                [hashlib.sha256(token.encode()).hexdigest(), "chrome-extension://abc", "2025-01-01T00:00:00Z"])
-    old.execute("INSERT INTO paired_origins (origin, token_id, created_at) VALUES (?, 7, ?)",
-                ["chrome-extension://abc", "2025-01-01T00:00:00Z"])
+    old.execute(
+        "INSERT INTO tokens (id, name, token_sha256, origin, created_at) VALUES (7, 'ext', ?, ?, ?)",
+        [hashlib.sha256(token.encode()).hexdigest(), "chrome-extension://abc", "2025-01-01T00:00:00Z"],
+    )
+    old.execute(
+        "INSERT INTO paired_origins (origin, token_id, created_at) VALUES (?, 7, ?)",
+        ["chrome-extension://abc", "2025-01-01T00:00:00Z"],
+    )
     old.execute("INSERT INTO pairing_codes (code_sha256, created_at, expires_at) VALUES ('x', 'a', 'b')")
     conn.commit()
     conn.close()
@@ -118,8 +126,9 @@ async def test_unpair_revokes_the_callers_token(companion):
     code = store.new_pairing_code()
     origin = "chrome-extension://kithkithkithkithkithkithkithkith"
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"{companion.base_url}/v1/pair", json={"code": code},
-                                headers={"Origin": origin}) as response:
+        async with session.post(
+            f"{companion.base_url}/v1/pair", json={"code": code}, headers={"Origin": origin}
+        ) as response:
             assert response.status == 201
             token = (await response.json())["token"]
         headers = {"Authorization": f"Bearer {token}", "Origin": origin, "Content-Type": "application/json"}

@@ -45,8 +45,12 @@ def check_snapshot(path: Path, *, standalone: bool = True) -> int:
         contacts = conn.execute("SELECT count(*) FROM contacts").fetchone()[0]
         counter = conn.execute("SELECT value FROM settings WHERE key = 'writer_count'").fetchone()
         assert int(counter[0] if counter else 0) == contacts
-        assert conn.execute("SELECT count(*) FROM contacts c WHERE (SELECT count(*) FROM notes n"
-                            " WHERE n.contact_id = c.id) != 3").fetchone()[0] == 0
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM contacts c WHERE (SELECT count(*) FROM notes n WHERE n.contact_id = c.id) != 3"
+            ).fetchone()[0]
+            == 0
+        )
         if standalone:  # a backup is one self-contained file, not a WAL database
             assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
         return contacts
@@ -95,12 +99,15 @@ def test_backup_while_another_thread_writes(tmp_path):
         i = 0
         while not stop.is_set():
             with db.atomic():
-                cid = db.execute("INSERT INTO contacts (name, created_at, updated_at) VALUES (?, 'now', 'now')",
-                                 [f"T {i}"]).lastrowid
+                cid = db.execute(
+                    "INSERT INTO contacts (name, created_at, updated_at) VALUES (?, 'now', 'now')", [f"T {i}"]
+                ).lastrowid
                 for n in range(3):
                     db.execute("INSERT INTO notes (contact_id, body, created_at) VALUES (?, 'x', 'now')", [cid])
-                db.execute("INSERT INTO settings (key, value) VALUES ('writer_count', 1) ON CONFLICT(key)"
-                           " DO UPDATE SET value = value + 1")
+                db.execute(
+                    "INSERT INTO settings (key, value) VALUES ('writer_count', 1) ON CONFLICT(key)"
+                    " DO UPDATE SET value = value + 1"
+                )
             i += 1
             written.append(i)
 

@@ -17,8 +17,7 @@ def page(name: str) -> tuple[str, str]:
 
 async def save(companion, html: str, url: str, **extra) -> dict:
     capture = {"capture_id": new_capture_id(), "kind": "profile", "url": url, "html": html, **extra}
-    async with companion.client.post("/v1/captures", data=json.dumps(capture),
-                                     headers=companion.headers()) as response:
+    async with companion.client.post("/v1/captures", data=json.dumps(capture), headers=companion.headers()) as response:
         body = await response.json()
         assert response.status == 201, body
         return body
@@ -47,12 +46,16 @@ async def test_changed_job_title_writes_one_profile_change(companion):
     html, url = page("linkedin_profile_2022")
     first = await save(companion, html, url)
     again = await save(companion, html, url)  # an identical re-save changes nothing
-    moved = await save(companion, html.replace("Staff Engineer", "Principal Engineer"),
-                       "https://uk.linkedin.com/in/priya-raman-42b1a7?trk=people")
+    moved = await save(
+        companion,
+        html.replace("Staff Engineer", "Principal Engineer"),
+        "https://uk.linkedin.com/in/priya-raman-42b1a7?trk=people",
+    )
     assert first["contact_id"] == again["contact_id"] == moved["contact_id"]
     db = open_db(companion.db_path)
-    changes = [(r["field"], r["old_value"], r["new_value"]) for r in db["profile_changes"].rows
-               if r["field"] == "title"]
+    changes = [
+        (r["field"], r["old_value"], r["new_value"]) for r in db["profile_changes"].rows if r["field"] == "title"
+    ]
     assert changes == [("title", "Staff Engineer", "Principal Engineer")]
     assert db["contacts"].get(first["contact_id"])["title"] == "Principal Engineer"
 
@@ -76,6 +79,7 @@ async def test_reextract_fixes_old_captures(companion, monkeypatch):
     db["contacts"].update(saved["contact_id"], {"company": None, "bio": None})
     db.execute("UPDATE captures SET status = 'unparsed', extractor = 'old'")
     from companion.reextract import reextract_all
+
     counts = reextract_all(db)
     assert counts["captures"] == 1 and counts["changed_status"] == 1
     contact = db["contacts"].get(saved["contact_id"])

@@ -24,8 +24,9 @@ def kith(*args, **kwargs) -> subprocess.CompletedProcess:
 
 
 def http(method, url, body=None, headers=None, timeout=10):
-    request = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body else None,
-                                     headers=headers or {})
+    request = urllib.request.Request(
+        url, method=method, data=json.dumps(body).encode() if body else None, headers=headers or {}
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read() or b"null")
@@ -72,23 +73,43 @@ def test_extract_prints_json_without_a_database(tmp_path):
 
 def test_serve_runs_companion_and_datasette_and_stops_cleanly(db_path):
     port, dport = free_port(), free_port()
-    server = subprocess.Popen(KITH + ["serve", "--db", str(db_path), "--port", str(port),
-                                      "--datasette-port", str(dport)],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        KITH + ["serve", "--db", str(db_path), "--port", str(port), "--datasette-port", str(dport)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         wait_for(f"http://127.0.0.1:{port}/v1/ping")
         wait_for(f"http://127.0.0.1:{dport}/-/versions.json")
         # Pairing codes live in the database, so `kith pair` works beside the running server.
         code = kith("pair", "--db", str(db_path)).stdout.strip().splitlines()[-1]
         origin = "chrome-extension://abcdefabcdefabcdefabcdefabcdefab"
-        status, paired = http("POST", f"http://127.0.0.1:{port}/v1/pair", {"code": code, "name": "test"},
-                              {"Content-Type": "application/json", "Origin": origin})
+        status, paired = http(
+            "POST",
+            f"http://127.0.0.1:{port}/v1/pair",
+            {"code": code, "name": "test"},
+            {"Content-Type": "application/json", "Origin": origin},
+        )
         assert status == 201, paired
-        capture = {"capture_id": new_capture_id(), "kind": "profile", "html": PROFILE_HTML,
-                   "url": "https://www.linkedin.com/in/jane-doe/", "note": "hello from the CLI test"}
-        status, body = http("POST", f"http://127.0.0.1:{port}/v1/captures", capture, {
-            "Content-Type": "application/json", "Authorization": f"Bearer {paired['token']}",
-            "Origin": origin, "X-Kith-API-Version": "1"})
+        capture = {
+            "capture_id": new_capture_id(),
+            "kind": "profile",
+            "html": PROFILE_HTML,
+            "url": "https://www.linkedin.com/in/jane-doe/",
+            "note": "hello from the CLI test",
+        }
+        status, body = http(
+            "POST",
+            f"http://127.0.0.1:{port}/v1/captures",
+            capture,
+            {
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {paired['token']}",
+                "Origin": origin,
+                "X-Kith-API-Version": "1",
+            },
+        )
         assert status == 201, body
         status, rows = http("GET", f"http://127.0.0.1:{dport}/{db_path.stem}/contacts.json?_shape=array")
         assert status == 200 and rows[0]["name"] == "Jane Doe"

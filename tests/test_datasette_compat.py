@@ -19,8 +19,7 @@ from datasette import hookimpl
 from datasette.app import Datasette
 from datasette.plugins import pm
 from datasette.utils.asgi import Request
-from test_datasette_plugin import (SAME_ORIGIN, close, db_rows, get_json, make_datasette, open_page,
-                                   post_form, seed)
+from test_datasette_plugin import SAME_ORIGIN, close, db_rows, get_json, make_datasette, open_page, post_form, seed
 
 from companion.serve import make_datasette as kith_serve_datasette
 from companion.store import contacts
@@ -67,6 +66,7 @@ def test_running_on_the_datasette_line_make_asked_for():
 
 # --- stored queries --------------------------------------------------------------------------
 
+
 async def test_stored_queries_are_listed_and_run(served):
     make, ids, _ = served
     ds = make()
@@ -74,8 +74,9 @@ async def test_stored_queries_are_listed_and_run(served):
     for query in canned.QUERIES.values():
         assert query["title"] in listing
     for name in canned.QUERIES:
-        response = await ds.client.get(f"/kith/{name}.json", params={
-            "company": "acme", "event_or_tag": "pycon", "word": "roadmap"})
+        response = await ds.client.get(
+            f"/kith/{name}.json", params={"company": "acme", "event_or_tag": "pycon", "word": "roadmap"}
+        )
         assert response.status_code == 200, (name, response.text[:300])
     if DATASETTE_1:  # stored with add_query, trusted: 1.0 denies anonymous execute-sql by default
         stored = await ds.get_query("kith", "people_at_company")
@@ -93,6 +94,7 @@ async def test_a_users_own_query_of_the_same_name_wins(served):
 
 # --- form posts that must be refused ---------------------------------------------------------
 
+
 async def test_an_authorization_header_never_stands_in_for_the_csrf_check(served):
     """asgi-csrf (0.65) skips its check for `Authorization: Bearer`, and so does 1.0's when no
     cookie is sent; Kith's handler checks the token (0.65) and Sec-Fetch-Site / Origin anyway."""
@@ -106,23 +108,34 @@ async def test_an_authorization_header_never_stands_in_for_the_csrf_check(served
         cookie = page.cookie_header()
         assert "ds_csrftoken=" in cookie["cookie"]
         for data in ({"csrftoken": "nope"}, {}, {"csrftoken": ""}):
-            response = await ds.client.post(target, data={**data, "action": "note", "body": "bearer"},
-                                            headers={**SAME_ORIGIN, **bearer, **cookie})
+            response = await ds.client.post(
+                target, data={**data, "action": "note", "body": "bearer"}, headers={**SAME_ORIGIN, **bearer, **cookie}
+            )
             assert response.status_code == 403, (data, response.text)
         # A cookie Datasette did not sign (set by another page on this host): refused too.
-        response = await ds.client.post(target, data={"csrftoken": "forged", "action": "note", "body": "x"},
-                                        headers={**SAME_ORIGIN, **bearer, "cookie": "ds_csrftoken=forged"})
+        response = await ds.client.post(
+            target,
+            data={"csrftoken": "forged", "action": "note", "body": "x"},
+            headers={**SAME_ORIGIN, **bearer, "cookie": "ds_csrftoken=forged"},
+        )
         assert response.status_code == 403 and "not Datasette's" in response.text
     # No cookie at all, from another site: 1.0's own check lets Bearer through here; Kith does not.
-    for headers in ({"sec-fetch-site": "cross-site"}, {"origin": "https://evil.example"},
-                    {"sec-fetch-site": "cross-site", "origin": "https://evil.example"}):
-        response = await ds.client.post(target, data={"csrftoken": page.token or "", "action": "note",
-                                                      "body": "bearer"}, headers={**bearer, **headers})
+    for headers in (
+        {"sec-fetch-site": "cross-site"},
+        {"origin": "https://evil.example"},
+        {"sec-fetch-site": "cross-site", "origin": "https://evil.example"},
+    ):
+        response = await ds.client.post(
+            target,
+            data={"csrftoken": page.token or "", "action": "note", "body": "bearer"},
+            headers={**bearer, **headers},
+        )
         assert response.status_code == 403, (headers, response.text)
     assert notes(path) == before
     # The same post, done properly, is accepted (a Bearer header does not make it worse either).
-    assert (await post_form(ds, ids["eve"], {"action": "note", "body": "fine"}, page=page,
-                            headers=bearer)).status_code == 302
+    assert (
+        await post_form(ds, ids["eve"], {"action": "note", "body": "fine"}, page=page, headers=bearer)
+    ).status_code == 302
     assert notes(path) == before + 1
 
 
@@ -140,9 +153,11 @@ async def test_a_multipart_post_is_a_clear_415(served):
             assert response.status_code == 415, response.text[:300]
             assert "application/x-www-form-urlencoded" in response.text
     for content_type in ("application/json", "text/plain", ""):
-        response = await ds.client.post(target, content=b'{"action": "note", "body": "json"}',
-                                        headers={**SAME_ORIGIN, **page.cookie_header(),
-                                                 "content-type": content_type})
+        response = await ds.client.post(
+            target,
+            content=b'{"action": "note", "body": "json"}',
+            headers={**SAME_ORIGIN, **page.cookie_header(), "content-type": content_type},
+        )
         assert response.status_code in (403, 415), (content_type, response.status_code)
     assert db_rows(path, "SELECT count(*) FROM notes WHERE body IN ('multipart', 'json')")[0][0] == 0
 
@@ -151,8 +166,17 @@ def fake_post(headers: dict, cookie: str | None = None) -> Request:
     raw = [(k.encode(), v.encode()) for k, v in {"host": "127.0.0.1:8001", **headers}.items()]
     if cookie:
         raw.append((b"cookie", f"ds_csrftoken={cookie}".encode()))
-    return Request({"type": "http", "method": "POST", "path": "/-/kith/contacts/1", "scheme": "http",
-                    "query_string": b"", "headers": raw}, None)
+    return Request(
+        {
+            "type": "http",
+            "method": "POST",
+            "path": "/-/kith/contacts/1",
+            "scheme": "http",
+            "query_string": b"",
+            "headers": raw,
+        },
+        None,
+    )
 
 
 def test_csrf_refusal_on_its_own():
@@ -163,22 +187,35 @@ def test_csrf_refusal_on_its_own():
     token_ok = {"csrftoken": signed} if views.TOKEN_CSRF else {}
     cookie = signed if views.TOKEN_CSRF else None
     bearer = {"authorization": "Bearer abc"}
-    for headers in ({"sec-fetch-site": "same-origin"}, {"sec-fetch-site": "none"},
-                    {"origin": "http://127.0.0.1:8001"}, {}, {"sec-fetch-site": "same-origin", **bearer}):
+    for headers in (
+        {"sec-fetch-site": "same-origin"},
+        {"sec-fetch-site": "none"},
+        {"origin": "http://127.0.0.1:8001"},
+        {},
+        {"sec-fetch-site": "same-origin", **bearer},
+    ):
         assert views.csrf_refusal(ds, fake_post(headers, cookie), token_ok) is None, headers
-    for headers in ({"sec-fetch-site": "cross-site"}, {"sec-fetch-site": "same-site"},
-                    {"origin": "http://127.0.0.1:8002"}, {"origin": "https://127.0.0.1:8001"},
-                    {"origin": "null"}, {"origin": "http://evil.example"},
-                    {"sec-fetch-site": "cross-site", **bearer}, {"origin": "http://evil.example", **bearer}):
+    for headers in (
+        {"sec-fetch-site": "cross-site"},
+        {"sec-fetch-site": "same-site"},
+        {"origin": "http://127.0.0.1:8002"},
+        {"origin": "https://127.0.0.1:8001"},
+        {"origin": "null"},
+        {"origin": "http://evil.example"},
+        {"sec-fetch-site": "cross-site", **bearer},
+        {"origin": "http://evil.example", **bearer},
+    ):
         assert views.csrf_refusal(ds, fake_post(headers, cookie), good), headers
     if views.TOKEN_CSRF:
         same = {"sec-fetch-site": "same-origin"}
         assert views.csrf_refusal(ds, fake_post(same), good) == "no CSRF token"
         assert views.csrf_refusal(ds, fake_post({**same, **bearer}, signed), {}) == "no CSRF token"
         assert views.csrf_refusal(ds, fake_post({**same, **bearer}, signed), {"csrftoken": signed + "x"}) == (
-            "the CSRF token does not match")
+            "the CSRF token does not match"
+        )
         assert views.csrf_refusal(ds, fake_post({**same, **bearer}, "forged"), {"csrftoken": "forged"}) == (
-            "the CSRF cookie is not Datasette's")
+            "the CSRF cookie is not Datasette's"
+        )
         assert views.csrf_refusal(ds, fake_post(same, "é"), {"csrftoken": "é"})  # no TypeError
 
 
@@ -196,6 +233,7 @@ def test_skip_asgi_csrf_only_for_multipart_posts_to_contact_pages():
 
 # --- plugins: kith: ------------------------------------------------------------------------
 
+
 async def test_config_chooses_the_database(served, tmp_path):
     make, ids, path = served
     second = tmp_path / "work.db"
@@ -203,7 +241,9 @@ async def test_config_chooses_the_database(served, tmp_path):
     work_id = contacts.create_contact(db, {"name": "Wendy Work", "circle": "professional"})
     db.close()
     default = make(files=[path, second])
-    assert (await default.client.get(f"/-/kith/contacts/{ids['alice']}.json")).json()["contact"]["name"] == "Alice Archer"
+    assert (await default.client.get(f"/-/kith/contacts/{ids['alice']}.json")).json()["contact"][
+        "name"
+    ] == "Alice Archer"
     chosen = make({"database": "work"}, files=[path, second])
     assert get_json(await chosen.client.get(f"/-/kith/contacts/{work_id}.json"))["contact"]["name"] == "Wendy Work"
     network = get_json(await chosen.client.get("/-/kith/network.json"))
@@ -249,8 +289,9 @@ async def test_config_defaults_for_capacity_and_cadence_and_the_settings_table_w
     assert (data["capacity"], data["limit"]) == (2, 2)
     conn = sqlite3.connect(path)
     with conn:
-        conn.execute("INSERT INTO settings (key, value) VALUES ('reconnect.weekly_capacity', '1'),"
-                     " ('cadence.personal', '30')")
+        conn.execute(
+            "INSERT INTO settings (key, value) VALUES ('reconnect.weekly_capacity', '1'), ('cadence.personal', '30')"
+        )
     conn.close()
     data = get_json(await ds.client.get("/-/kith/reconnect.json"))
     assert (data["capacity"], data["more"]) == (1, True)
@@ -258,11 +299,21 @@ async def test_config_defaults_for_capacity_and_cadence_and_the_settings_table_w
     assert "weekly capacity 1" in (await ds.client.get("/-/kith/reconnect")).text
 
 
-@pytest.mark.parametrize("bad", [
-    {"forms": "sometimes"}, {"weekly_capacity": 0}, {"weekly_capacity": "10"}, {"weekly_capacity": True},
-    {"cadence_days": {"family": 7}}, {"cadence_days": {"personal": -1}}, {"cadence_days": [30]},
-    {"database": ""}, {"database": 3}, ["forms"],
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"forms": "sometimes"},
+        {"weekly_capacity": 0},
+        {"weekly_capacity": "10"},
+        {"weekly_capacity": True},
+        {"cadence_days": {"family": 7}},
+        {"cadence_days": {"personal": -1}},
+        {"cadence_days": [30]},
+        {"database": ""},
+        {"database": 3},
+        ["forms"],
+    ],
+)
 async def test_a_bad_config_stops_datasette_at_startup_saying_why(served, bad):
     make, _, _ = served
     ds = make(bad) if isinstance(bad, dict) else make(metadata={"plugins": {"kith": bad}})
@@ -272,23 +323,41 @@ async def test_a_bad_config_stops_datasette_at_startup_saying_why(served, bad):
 
 def test_config_parse():
     assert config.parse(None) == config.KithConfig()
-    parsed = config.parse({"database": "k", "forms": "anyone", "weekly_capacity": 3,
-                           "cadence_days": {"both": 7}, "allowed_hosts": ["kith.lan"]})
+    parsed = config.parse(
+        {
+            "database": "k",
+            "forms": "anyone",
+            "weekly_capacity": 3,
+            "cadence_days": {"both": 7},
+            "allowed_hosts": ["kith.lan"],
+        }
+    )
     assert (parsed.database, parsed.forms, parsed.weekly_capacity) == ("k", "anyone", 3)
     assert dict(parsed.cadence_days) == {"professional": 90, "personal": 30, "both": 7}
     assert config.parse({"forms": False}).forms == config.FORMS_OFF
     assert config.parse({"forms": True}).forms == config.FORMS_DATASETTE
 
 
-@pytest.mark.parametrize("version, expected", [
-    ("0.65.5", False), ("0.64.8", False), ("1.0a7", False), ("1.0a8", True), ("1.0a41", True),
-    ("1.0", True), ("1.0.1", True), ("1.1a2", True), ("2.0", True),
-])
+@pytest.mark.parametrize(
+    "version, expected",
+    [
+        ("0.65.5", False),
+        ("0.64.8", False),
+        ("1.0a7", False),
+        ("1.0a8", True),
+        ("1.0a41", True),
+        ("1.0", True),
+        ("1.0.1", True),
+        ("1.1a2", True),
+        ("2.0", True),
+    ],
+)
 def test_plugin_config_goes_in_config_from_1_0a8(version, expected):
     assert config.takes_config(version) is expected
 
 
 # --- write permission ----------------------------------------------------------------------
+
 
 async def test_forms_follow_datasettes_write_permission_by_default(served):
     """No config: 0.65 lets anyone who may view write (as its writable canned queries do);
@@ -318,8 +387,9 @@ class DenyAllButNotes:
     @hookimpl
     def permission_allowed(self, datasette, actor, action, resource):
         if action in ("insert-row", "update-row", "delete-row"):
-            return bool(actor and actor.get("id") == "alice" and action == "insert-row"
-                        and resource == ("kith", "notes"))
+            return bool(
+                actor and actor.get("id") == "alice" and action == "insert-row" and resource == ("kith", "notes")
+            )
         return None
 
 
@@ -353,11 +423,17 @@ async def test_each_form_needs_write_permission_on_its_own_table(served):
 async def test_view_permission_still_applies_with_forms_for_anyone(served):
     make, ids, path = served
     locked = {"databases": {"kith": {"allow": {"id": "root"}}}}
-    ds = make(**({"config": {**locked, **config.datasette_kwargs({"forms": "anyone"})["config"]}}
-                 if DATASETTE_1 else {"metadata": {**locked, "plugins": {"kith": {"forms": "anyone"}}}}))
+    ds = make(
+        **(
+            {"config": {**locked, **config.datasette_kwargs({"forms": "anyone"})["config"]}}
+            if DATASETTE_1
+            else {"metadata": {**locked, "plugins": {"kith": {"forms": "anyone"}}}}
+        )
+    )
     before = notes(path)
-    response = await ds.client.post(f"/-/kith/contacts/{ids['eve']}", data={"action": "note", "body": "x"},
-                                    headers=SAME_ORIGIN)
+    response = await ds.client.post(
+        f"/-/kith/contacts/{ids['eve']}", data={"action": "note", "body": "x"}, headers=SAME_ORIGIN
+    )
     assert response.status_code == 403
     assert notes(path) == before
 
@@ -376,6 +452,7 @@ async def test_kith_serve_opens_the_forms_to_its_one_local_user(kith_db):
 
 
 # --- read-only databases -----------------------------------------------------------------------
+
 
 async def test_an_immutable_database_has_no_forms_and_refuses_posts(served):
     make, ids, path = served

@@ -42,40 +42,80 @@ def seed(path: Path) -> dict[str, int]:
     db = open_db(path)
     ids: dict[str, int] = {}
     ids["me"] = contacts.create_contact(db, {"name": "Sam Me", "is_me": 1, "circle": "both"})
-    ids["alice"], _ = contacts.resolve_and_upsert(db, {
-        "name": "Alice Archer", "headline": "Climate data lead", "company": "Acme", "title": "Lead",
-        "location": "Lisbon", "avatar_url": "https://img.example/alice.png", "circle": "professional",
-        "how_met": "PyCon 2023", "created_at": iso(400),
-    }, [{"kind": "linkedin", "value": "alice-archer", "url": "https://www.linkedin.com/in/alice-archer"},
-        {"kind": "email", "value": "alice@example.com", "url": None}])
-    ids["bob"] = contacts.create_contact(db, {"name": "Bob Baker", "company": "Acme", "circle": "personal",
-                                              "created_at": iso(400)})
-    ids["carol"] = contacts.create_contact(db, {"name": "Carol Chen", "company": "Globex", "circle": "both",
-                                                "created_at": iso(10)})
-    ids["dave"] = contacts.create_contact(db, {"name": "Dave Diaz", "circle": "professional",
-                                               "created_at": iso(300)})
+    ids["alice"], _ = contacts.resolve_and_upsert(
+        db,
+        {
+            "name": "Alice Archer",
+            "headline": "Climate data lead",
+            "company": "Acme",
+            "title": "Lead",
+            "location": "Lisbon",
+            "avatar_url": "https://img.example/alice.png",
+            "circle": "professional",
+            "how_met": "PyCon 2023",
+            "created_at": iso(400),
+        },
+        [
+            {"kind": "linkedin", "value": "alice-archer", "url": "https://www.linkedin.com/in/alice-archer"},
+            {"kind": "email", "value": "alice@example.com", "url": None},
+        ],
+    )
+    ids["bob"] = contacts.create_contact(
+        db, {"name": "Bob Baker", "company": "Acme", "circle": "personal", "created_at": iso(400)}
+    )
+    ids["carol"] = contacts.create_contact(
+        db, {"name": "Carol Chen", "company": "Globex", "circle": "both", "created_at": iso(10)}
+    )
+    ids["dave"] = contacts.create_contact(db, {"name": "Dave Diaz", "circle": "professional", "created_at": iso(300)})
     ids["eve"] = contacts.create_contact(db, {"name": "Eve Evans", "created_at": iso(500)})
-    ids["frank"] = contacts.create_contact(db, {"name": "Frank Fox", "circle": "personal",
-                                                "created_at": iso(300)})
-    ids["mallory"], _ = contacts.resolve_and_upsert(db, {
-        "name": XSS_NAME, "headline": '"><script>alert(2)</script>', "company": "Acme",
-        "avatar_url": "javascript:alert(3)", "bio": "<svg onload=alert(4)>", "circle": "personal",
-        "how_met": "<b>bold</b>", "created_at": iso(300),
-    }, [{"kind": "url", "value": "evil.example/m", "url": "javascript:alert(5)"}])
+    ids["frank"] = contacts.create_contact(db, {"name": "Frank Fox", "circle": "personal", "created_at": iso(300)})
+    ids["mallory"], _ = contacts.resolve_and_upsert(
+        db,
+        {
+            "name": XSS_NAME,
+            "headline": '"><script>alert(2)</script>',
+            "company": "Acme",
+            "avatar_url": "javascript:alert(3)",
+            "bio": "<svg onload=alert(4)>",
+            "circle": "personal",
+            "how_met": "<b>bold</b>",
+            "created_at": iso(300),
+        },
+        [{"kind": "url", "value": "evil.example/m", "url": "javascript:alert(5)"}],
+    )
 
     # Alice: a contact cadence, every kind of timeline item, a recent job change.
     activity.set_cadence(db, ids["alice"], 60)
     contacts.set_tags(db, ids["alice"], ["climate", "pycon"])
-    captures.save_capture(db, {"capture_id": str(uuid.uuid4()), "kind": "note", "url": "https://alice.example/",
-                               "title": "Alice's homepage", "text": "Saw her talk on grids",
-                               "contact_id": ids["alice"], "captured_at": iso(300)}, "sha-1")
-    activity.add_exchange(db, ids["alice"], "received", "Intro to a grid operator", kind="intro",
-                          happened_at=iso(150))
+    captures.save_capture(
+        db,
+        {
+            "capture_id": str(uuid.uuid4()),
+            "kind": "note",
+            "url": "https://alice.example/",
+            "title": "Alice's homepage",
+            "text": "Saw her talk on grids",
+            "contact_id": ids["alice"],
+            "captured_at": iso(300),
+        },
+        "sha-1",
+    )
+    activity.add_exchange(db, ids["alice"], "received", "Intro to a grid operator", kind="intro", happened_at=iso(150))
     activity.add_exchange(db, ids["alice"], "received", "Feedback on my talk", happened_at=iso(130))
     activity.add_note(db, ids["alice"], "Interested in the roadmap for solar", created_at=iso(120))
-    activity.add_messages(db, ids["alice"], [{"body": "Sending the quarterly roadmap deck", "direction": "out",
-                                              "sent_at": iso(100), "channel": "email",
-                                              "thread_url": "https://mail.example/t/1"}])
+    activity.add_messages(
+        db,
+        ids["alice"],
+        [
+            {
+                "body": "Sending the quarterly roadmap deck",
+                "direction": "out",
+                "sent_at": iso(100),
+                "channel": "email",
+                "thread_url": "https://mail.example/t/1",
+            }
+        ],
+    )
     activity.log_interaction(db, ids["alice"], "call", happened_at=iso(94), summary="Roadmap catch-up")
     contacts.update_contact(db, ids["alice"], {"title": "Head of Data"}, now=iso(10))
 
@@ -151,8 +191,11 @@ class _Forms(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        if tag == "form" and (attrs.get("method") or "").lower() == "post" and (
-                attrs.get("action") or "").startswith("/-/kith/"):  # not Datasette's own (log out)
+        if (
+            tag == "form"
+            and (attrs.get("method") or "").lower() == "post"
+            and (attrs.get("action") or "").startswith("/-/kith/")
+        ):  # not Datasette's own (log out)
             self._current = {"action": attrs.get("action"), "fields": {}}
             self.forms[attrs.get("id") or f"form-{len(self.forms)}"] = self._current
         elif self._current is not None and tag in ("input", "select", "textarea") and attrs.get("name"):
@@ -184,8 +227,11 @@ class Page:
     async def submit(self, ds, form_id: str, fields: dict | None = None, headers: dict | None = None):
         """Fill in and post one form, with the headers and cookies a browser would send."""
         form = self.forms[form_id]
-        return await ds.client.post(form["action"], data={**form["fields"], **(fields or {})},
-                                    headers={**SAME_ORIGIN, **self.cookie_header(), **(headers or {})})
+        return await ds.client.post(
+            form["action"],
+            data={**form["fields"], **(fields or {})},
+            headers={**SAME_ORIGIN, **self.cookie_header(), **(headers or {})},
+        )
 
 
 async def open_page(ds, path: str, headers: dict | None = None) -> Page:
@@ -197,8 +243,7 @@ async def post_form(ds, contact_id: int, fields: dict, *, page: Page | None = No
     path = f"/-/kith/contacts/{contact_id}"
     page = page or await open_page(ds, path)
     data = {"csrftoken": page.token, **fields} if page.token else fields
-    return await ds.client.post(path, data=data,
-                                headers={**SAME_ORIGIN, **page.cookie_header(), **(headers or {})})
+    return await ds.client.post(path, data=data, headers={**SAME_ORIGIN, **page.cookie_header(), **(headers or {})})
 
 
 def db_rows(path, sql, params=()):
@@ -211,8 +256,14 @@ def db_rows(path, sql, params=()):
 
 # --- every page, and its JSON twin --------------------------------------------------------
 
-PAGES = ["/-/kith/contacts/{alice}", "/-/kith/network", "/-/kith/network?center={alice}&depth=2",
-         "/-/kith/reconnect", "/-/kith/ledger", "/-/kith/search?q=roadmap"]
+PAGES = [
+    "/-/kith/contacts/{alice}",
+    "/-/kith/network",
+    "/-/kith/network?center={alice}&depth=2",
+    "/-/kith/reconnect",
+    "/-/kith/ledger",
+    "/-/kith/search?q=roadmap",
+]
 
 
 @pytest.mark.parametrize("template", PAGES)
@@ -232,8 +283,17 @@ async def test_every_page_renders_with_a_json_twin(kith, template):
 async def test_contact_page_card_identities_and_relationships(kith):
     ds, ids, _ = kith
     html = (await ds.client.get(f"/-/kith/contacts/{ids['alice']}")).text
-    for text in ("Alice Archer", "Climate data lead", "Head of Data at Acme", "Lisbon", "professional",
-                 "PyCon 2023", "every 60 days", ">climate<", ">pycon<"):
+    for text in (
+        "Alice Archer",
+        "Climate data lead",
+        "Head of Data at Acme",
+        "Lisbon",
+        "professional",
+        "PyCon 2023",
+        "every 60 days",
+        ">climate<",
+        ">pycon<",
+    ):
         assert text in html
     assert '<img class="kith-photo" src="https://img.example/alice.png"' in html
     assert 'href="https://www.linkedin.com/in/alice-archer"' in html
@@ -252,15 +312,27 @@ async def test_contact_timeline_is_one_list_newest_first(kith):
     assert [i["kind"] for i in data["identities"]] == ["email", "linkedin"]
     assert data["tags"] == ["climate", "pycon"]
     timeline = data["timeline"]
-    assert [t["kind"] for t in timeline] == ["profile_change", "interaction", "message", "note",
-                                             "exchange", "exchange", "capture", "note"]
+    assert [t["kind"] for t in timeline] == [
+        "profile_change",
+        "interaction",
+        "message",
+        "note",
+        "exchange",
+        "exchange",
+        "capture",
+        "note",
+    ]
     stamps = [t["at"] for t in timeline]
     assert stamps == sorted(stamps, reverse=True)
     change = timeline[0]
     assert (change["title"], change["text"], change["extra"]) == ("title", "Lead", "Head of Data")
     html = (await ds.client.get(f"/-/kith/contacts/{ids['alice']}")).text
-    assert html.index("Head of Data</strong>") < html.index("Roadmap catch-up") < html.index(
-        "Sending the quarterly roadmap deck") < html.index("Saw her talk on grids")
+    assert (
+        html.index("Head of Data</strong>")
+        < html.index("Roadmap catch-up")
+        < html.index("Sending the quarterly roadmap deck")
+        < html.index("Saw her talk on grids")
+    )
 
 
 async def test_timeline_shows_the_newest_items_with_a_link_to_older_ones(kith):
@@ -282,6 +354,7 @@ async def test_unknown_contact_and_non_numeric_ids_are_404(kith):
 
 
 # --- forms -------------------------------------------------------------------------------
+
 
 async def test_add_note_form_writes_through_the_store_and_redirects_back(kith):
     ds, ids, path = kith
@@ -307,9 +380,11 @@ async def test_the_note_form_on_the_contact_page_lands_a_note(kith):
     response = await page.submit(ds, "kith-note-form", {"body": "Met at the climbing gym"})
     assert response.status_code == 302, response.text[:300]
     assert db_rows(path, "SELECT contact_id, body FROM notes ORDER BY id DESC LIMIT 1") == [
-        (ids["eve"], "Met at the climbing gym")]
-    back = await ds.client.get(response.headers["location"],
-                               headers={"cookie": response.headers["set-cookie"].split(";")[0]})
+        (ids["eve"], "Met at the climbing gym")
+    ]
+    back = await ds.client.get(
+        response.headers["location"], headers={"cookie": response.headers["set-cookie"].split(";")[0]}
+    )
     assert "Note added" in back.text and "Met at the climbing gym" in back.text
 
 
@@ -338,8 +413,9 @@ async def test_every_form_action(kith):
     # Clearing works too.
     await post_form(ds, frank, {"action": "cadence", "days": ""}, page=page)
     await post_form(ds, frank, {"action": "snooze", "until": ""}, page=page)
-    assert db_rows(path, "SELECT keep_in_touch_days, snoozed_until FROM contacts WHERE id = ?",
-                   [frank]) == [(None, None)]
+    assert db_rows(path, "SELECT keep_in_touch_days, snoozed_until FROM contacts WHERE id = ?", [frank]) == [
+        (None, None)
+    ]
 
 
 async def test_bad_form_shows_an_error_and_writes_nothing(kith):
@@ -360,15 +436,22 @@ async def test_cross_site_posts_are_refused(kith):
     before = db_rows(path, "SELECT count(*) FROM notes")[0][0]
     page = await open_page(ds, target)
     # A cross-site form post carries no cookie (SameSite=Lax) and says where it comes from.
-    for headers in ({"sec-fetch-site": "cross-site", "origin": "https://evil.example"},
-                    {"sec-fetch-site": "same-site", "origin": "http://evil.localhost"},
-                    {"origin": "https://evil.example"}, {"origin": "null"}):
+    for headers in (
+        {"sec-fetch-site": "cross-site", "origin": "https://evil.example"},
+        {"sec-fetch-site": "same-site", "origin": "http://evil.localhost"},
+        {"origin": "https://evil.example"},
+        {"origin": "null"},
+    ):
         response = await ds.client.post(target, data={"action": "note", "body": "drive-by"}, headers=headers)
         assert response.status_code == 403, headers
         # ...and with the page's token and cookie (a script on another site can have neither).
-        response = await post_form(ds, ids["eve"], {"action": "note", "body": "x"}, page=page,
-                                   headers={"sec-fetch-site": headers.get("sec-fetch-site", "cross-site"),
-                                            "origin": headers["origin"]})
+        response = await post_form(
+            ds,
+            ids["eve"],
+            {"action": "note", "body": "x"},
+            page=page,
+            headers={"sec-fetch-site": headers.get("sec-fetch-site", "cross-site"), "origin": headers["origin"]},
+        )
         assert response.status_code == 403, headers
     assert db_rows(path, "SELECT count(*) FROM notes")[0][0] == before
 
@@ -415,6 +498,7 @@ async def test_writes_use_the_companions_writer_when_it_runs_in_process(kith, mo
 
 # --- reconnect ----------------------------------------------------------------------------
 
+
 async def test_reconnect_queue_ranks_overdue_people_with_reasons(kith):
     ds, ids, _ = kith
     data = get_json(await ds.client.get("/-/kith/reconnect.json"))
@@ -438,8 +522,9 @@ async def test_reconnect_capacity_setting_limit_and_circle_defaults(kith):
     ds, ids, path = kith
     conn = sqlite3.connect(path)
     with conn:
-        conn.execute("INSERT INTO settings (key, value) VALUES ('reconnect.weekly_capacity', '2'),"
-                     " ('cadence.personal', '400')")
+        conn.execute(
+            "INSERT INTO settings (key, value) VALUES ('reconnect.weekly_capacity', '2'), ('cadence.personal', '400')"
+        )
     conn.close()
     data = get_json(await ds.client.get("/-/kith/reconnect.json"))
     assert [p["id"] for p in data["people"]] == [ids["alice"], ids["dave"]]  # personal is now yearly+
@@ -452,12 +537,12 @@ async def test_reconnect_capacity_setting_limit_and_circle_defaults(kith):
 
 # --- ledger ----------------------------------------------------------------------------------
 
+
 async def test_ledger_balances_and_filters(kith):
     ds, ids, _ = kith
     data = get_json(await ds.client.get("/-/kith/ledger.json"))
     rows = {p["id"]: (p["gave"], p["received"], p["balance"]) for p in data["people"]}
-    assert rows == {ids["alice"]: (0, 2, -2), ids["bob"]: (1, 1, 0), ids["dave"]: (1, 0, 1),
-                    ids["carol"]: (1, 2, -1)}
+    assert rows == {ids["alice"]: (0, 2, -2), ids["bob"]: (1, 1, 0), ids["dave"]: (1, 0, 1), ids["carol"]: (1, 2, -1)}
     assert data["totals"] == {"gave": 3, "received": 5}
     only_taken = get_json(await ds.client.get("/-/kith/ledger.json?filter=only_taken"))
     assert [p["id"] for p in only_taken["people"]] == [ids["alice"]]
@@ -474,6 +559,7 @@ async def test_ledger_balances_and_filters(kith):
 
 
 # --- search ------------------------------------------------------------------------------------
+
 
 async def test_search_groups_by_person_with_highlighted_snippets(kith):
     ds, ids, _ = kith
@@ -527,6 +613,7 @@ async def test_empty_search_shows_the_form(kith):
 
 # --- network -----------------------------------------------------------------------------------
 
+
 async def test_network_nodes_edges_and_organisation_hubs(kith):
     ds, ids, _ = kith
     data = get_json(await ds.client.get("/-/kith/network.json"))
@@ -551,10 +638,17 @@ async def test_network_filters_and_centre(kith):
     assert {n["id"] for n in circle["nodes"] if n["kind"] == "person"} == {ids["bob"], ids["frank"], ids["mallory"]}
     one = get_json(await ds.client.get(f"/-/kith/network.json?center={ids['bob']}&depth=1"))
     assert {n["id"]: n["depth"] for n in one["nodes"] if n["kind"] == "person"} == {
-        ids["bob"]: 0, ids["alice"]: 1, ids["dave"]: 1}
+        ids["bob"]: 0,
+        ids["alice"]: 1,
+        ids["dave"]: 1,
+    }
     two = get_json(await ds.client.get(f"/-/kith/network.json?center={ids['bob']}&depth=2"))
     assert {n["id"]: n["depth"] for n in two["nodes"] if n["kind"] == "person"} == {
-        ids["bob"]: 0, ids["alice"]: 1, ids["dave"]: 1, ids["me"]: 2}
+        ids["bob"]: 0,
+        ids["alice"]: 1,
+        ids["dave"]: 1,
+        ids["me"]: 2,
+    }
     capped = get_json(await ds.client.get("/-/kith/network.json?limit=3"))
     assert capped["truncated"] is True and capped["limit"] == 3
 
@@ -589,10 +683,21 @@ async def test_network_page_loads_vendored_script_locally(kith):
 
 # --- hostile captured text -------------------------------------------------------------------
 
-XSS_PAGES = ["/-/kith/contacts/{mallory}", "/-/kith/contacts/{carol}", "/-/kith/reconnect",
-             "/-/kith/search?q=roadmap", "/-/kith/search?q=alert", "/-/kith/network",
-             "/-/kith/network?path_to={mallory}", "/kith/contacts", "/kith/notes", "/kith/identities",
-             "/kith/contact_overview", "/kith/contacts/{mallory}", "/kith/relationships"]
+XSS_PAGES = [
+    "/-/kith/contacts/{mallory}",
+    "/-/kith/contacts/{carol}",
+    "/-/kith/reconnect",
+    "/-/kith/search?q=roadmap",
+    "/-/kith/search?q=alert",
+    "/-/kith/network",
+    "/-/kith/network?path_to={mallory}",
+    "/kith/contacts",
+    "/kith/notes",
+    "/kith/identities",
+    "/kith/contact_overview",
+    "/kith/contacts/{mallory}",
+    "/kith/relationships",
+]
 
 
 @pytest.mark.parametrize("template", XSS_PAGES)
@@ -620,6 +725,7 @@ async def test_hostile_contact_shows_as_text(kith):
 
 
 # --- Datasette polish ------------------------------------------------------------------------
+
 
 async def test_render_cell_avatars_profile_links_and_name_links(kith):
     ds, ids, _ = kith
@@ -653,8 +759,7 @@ async def test_canned_queries(kith):
         data = get_json(await ds.client.get(f"/kith/{name}.json?_shape=objects&{query}"))
         return data["rows"]
 
-    assert {r["name"] for r in await run("people_at_company", company="acm")} == {
-        "Alice Archer", "Bob Baker", XSS_NAME}
+    assert {r["name"] for r in await run("people_at_company", company="acm")} == {"Alice Archer", "Bob Baker", XSS_NAME}
     intro = await run("who_introduced_whom")
     assert [(r["introducer"], r["introduced"]) for r in intro] == [("Alice Archer", "Bob Baker")]
     changes = await run("job_changes_last_30_days")
@@ -672,11 +777,14 @@ async def test_possible_duplicates_lists_open_merge_suggestions(kith):
     db = sqlite_utils.Database(path)
     contacts.suggest_merge(db, ids["alice"], ids["bob"], 91.0, "similar name (91%) and the same company")
     contacts.suggest_merge(db, ids["carol"], ids["dave"], 100.0, "they share an identity")
-    db.execute("UPDATE merge_suggestions SET status = 'dismissed' WHERE contact_id = ?", [min(ids["carol"], ids["dave"])])
+    db.execute(
+        "UPDATE merge_suggestions SET status = 'dismissed' WHERE contact_id = ?", [min(ids["carol"], ids["dave"])]
+    )
     db.conn.commit()
     data = get_json(await ds.client.get("/kith/possible_duplicates.json?_shape=objects"))
     assert [(r["keep_id"], r["drop_id"], r["score"]) for r in data["rows"]] == [
-        (min(ids["alice"], ids["bob"]), max(ids["alice"], ids["bob"]), 91.0)]
+        (min(ids["alice"], ids["bob"]), max(ids["alice"], ids["bob"]), 91.0)
+    ]
 
 
 async def test_plain_datasette_without_a_kith_database(tmp_path):
@@ -707,15 +815,28 @@ async def test_kith_found_among_several_databases_and_permissions_respected(kith
 
 # --- pure helpers ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("url, expected", [
-    ("https://example.com/a.png", "https://example.com/a.png"),
-    ("  http://example.com  ", "http://example.com"),
-    ("HTTPS://EXAMPLE.COM/", "HTTPS://EXAMPLE.COM/"),
-    ("javascript:alert(1)", None), ("JaVaScRiPt:alert(1)", None), (" javascript:alert(1)", None),
-    ("java\tscript:alert(1)", None), ("data:text/html,<script>", None), ("vbscript:x", None),
-    ("//evil.example/x", None), ("/relative", None), ("https://", None), ("https://a.b/\nx", None),
-    ("", None), (None, None), (42, None),
-])
+
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("https://example.com/a.png", "https://example.com/a.png"),
+        ("  http://example.com  ", "http://example.com"),
+        ("HTTPS://EXAMPLE.COM/", "HTTPS://EXAMPLE.COM/"),
+        ("javascript:alert(1)", None),
+        ("JaVaScRiPt:alert(1)", None),
+        (" javascript:alert(1)", None),
+        ("java\tscript:alert(1)", None),
+        ("data:text/html,<script>", None),
+        ("vbscript:x", None),
+        ("//evil.example/x", None),
+        ("/relative", None),
+        ("https://", None),
+        ("https://a.b/\nx", None),
+        ("", None),
+        (None, None),
+        (42, None),
+    ],
+)
 def test_safe_url(url, expected):
     assert safe_url(url) == expected
 
@@ -727,10 +848,17 @@ def test_highlight_escapes_everything_but_its_own_marks():
     assert plain(snippet) == "<b>x</b> road<i>map and stray"
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("roadmap", '"roadmap"'), ("solar  grid", '"solar" "grid"'), ('say "hi"', '"say" "hi"'),
-    ("AND (", '"AND" "("'), ("", ""), ("   ", ""),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("roadmap", '"roadmap"'),
+        ("solar  grid", '"solar" "grid"'),
+        ('say "hi"', '"say" "hi"'),
+        ("AND (", '"AND" "("'),
+        ("", ""),
+        ("   ", ""),
+    ],
+)
 def test_fts_query_quotes_every_word(text, expected):
     assert queries.fts_query(text) == expected
 
@@ -745,9 +873,9 @@ def test_reason_and_relationship_labels():
 
 def test_cadence_defaults_and_settings():
     assert queries.cadence_defaults({}) == {"professional": 90, "personal": 30, "both": 60}
-    assert queries.cadence_defaults({"cadence.both": "45", "cadence.personal": "nonsense",
-                                     "cadence.professional": "-3"}) == {
-        "professional": 90, "personal": 30, "both": 45}
+    assert queries.cadence_defaults(
+        {"cadence.both": "45", "cadence.personal": "nonsense", "cadence.professional": "-3"}
+    ) == {"professional": 90, "personal": 30, "both": 45}
     assert queries.clamp_limit("5", 10) == 5 and queries.clamp_limit("9999", 10) == queries.MAX_LIMIT
     assert queries.clamp_limit("0", 10) == 1 and queries.clamp_limit(None, 10) == 10
 
@@ -773,8 +901,7 @@ def test_shortest_path_prefers_fewest_hops_and_handles_cycles(tmp_path):
     conn = sqlite3.connect(tmp_path / "g.db")
     conn.execute("CREATE TABLE relationships (id INTEGER PRIMARY KEY, from_contact_id, to_contact_id, kind)")
     edges = [(1, 2), (2, 3), (3, 4), (4, 5), (1, 6), (6, 5), (2, 1), (3, 2), (7, 8)]
-    conn.executemany("INSERT INTO relationships (from_contact_id, to_contact_id, kind) VALUES (?, ?, 'knows')",
-                     edges)
+    conn.executemany("INSERT INTO relationships (from_contact_id, to_contact_id, kind) VALUES (?, ?, 'knows')", edges)
     assert [s["id"] for s in graph.shortest_path(conn, 1, 5)] == [1, 6, 5]
     assert [s["id"] for s in graph.shortest_path(conn, 5, 3)] == [5, 4, 3]  # edges walk both ways
     assert len(graph.shortest_path(conn, 5, 2)) == 4  # two equally short paths: either will do
@@ -795,10 +922,15 @@ def test_form_parsing():
     assert fn.keywords["until"] == "2025-03-24" and message == "Snoozed until 2025-03-24"
     fn, _ = actions.parse({"action": "exchange", "direction": "received", "description": "a book"}, 7, now)
     assert fn.func is activity.add_exchange and fn.keywords["direction"] == "received"
-    for bad in [{"action": "note", "body": ""}, {"action": "cadence", "days": "x"},
-                {"action": "cadence", "days": "0"}, {"action": "exchange", "direction": "stole",
-                                                     "description": "x"},
-                {"action": "interaction", "date": "yesterday"}, {"action": "drop_table"}, {}]:
+    for bad in [
+        {"action": "note", "body": ""},
+        {"action": "cadence", "days": "x"},
+        {"action": "cadence", "days": "0"},
+        {"action": "exchange", "direction": "stole", "description": "x"},
+        {"action": "interaction", "date": "yesterday"},
+        {"action": "drop_table"},
+        {},
+    ]:
         with pytest.raises(actions.FormError):
             actions.parse(bad, 7, now)
 
@@ -837,7 +969,11 @@ def test_bench_script_runs_and_reports_every_page(tmp_path):
     seed(path)
     rows = bench.run(path, runs=2)
     assert [r["name"].split(" (")[0] for r in rows] == [
-        "search page", "contact page", "reconnect queue", "network.json 2-hop"]
+        "search page",
+        "contact page",
+        "reconnect queue",
+        "network.json 2-hop",
+    ]
     assert all(r["figure_ms"] > 0 and r["reference_ms"] >= 0 and r["floor_ms"] > 0 for r in rows)
 
 
@@ -846,18 +982,28 @@ async def test_relationship_form_links_two_people_both_ways(kith):
     frank, dave = ids["frank"], ids["dave"]
     page = await open_page(ds, f"/-/kith/contacts/{frank}")
     before = db_rows(path, "SELECT count(*) FROM relationships")[0][0]
-    assert (await post_form(ds, frank, {"action": "relationship", "kind": "introduced_you_to",
-                                        "other": str(dave), "note": "at the <b>meetup</b>"},
-                            page=page)).status_code == 302
-    assert db_rows(path, "SELECT from_contact_id, to_contact_id, kind, note FROM relationships"
-                         " ORDER BY id DESC LIMIT 1") == [(dave, frank, "introduced_by", "at the <b>meetup</b>")]
+    assert (
+        await post_form(
+            ds,
+            frank,
+            {"action": "relationship", "kind": "introduced_you_to", "other": str(dave), "note": "at the <b>meetup</b>"},
+            page=page,
+        )
+    ).status_code == 302
+    assert db_rows(
+        path, "SELECT from_contact_id, to_contact_id, kind, note FROM relationships ORDER BY id DESC LIMIT 1"
+    ) == [(dave, frank, "introduced_by", "at the <b>meetup</b>")]
     frank_page = get_json(await ds.client.get(f"/-/kith/contacts/{frank}.json"))
     assert any(r["other_id"] == dave and r["label"] == "introduced you to" for r in frank_page["relationships"])
     dave_page = get_json(await ds.client.get(f"/-/kith/contacts/{dave}.json"))
     assert any(r["other_id"] == frank and r["label"] == "introduced by" for r in dave_page["relationships"])
     # Bad input: no such contact, oneself, no kind — an error message and no row.
-    for form in ({"kind": "knows", "other": "999999"}, {"kind": "knows", "other": str(frank)},
-                 {"kind": "enemies", "other": str(dave)}, {"kind": "knows", "other": "abc"}):
+    for form in (
+        {"kind": "knows", "other": "999999"},
+        {"kind": "knows", "other": str(frank)},
+        {"kind": "enemies", "other": str(dave)},
+        {"kind": "knows", "other": "abc"},
+    ):
         response = await post_form(ds, frank, {"action": "relationship", **form}, page=page)
         assert response.status_code == 302 and "ds_messages" in response.headers["set-cookie"]
     assert db_rows(path, "SELECT count(*) FROM relationships")[0][0] == before + 1

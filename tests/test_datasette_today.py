@@ -17,8 +17,18 @@ from datetime import date, timedelta
 import pytest
 from click.testing import CliRunner
 from markupsafe import escape
-from test_datasette_plugin import (NOW, XSS_NAME, close, db_rows, get_json, iso, make_datasette, open_page,
-                                   post_form, seed)
+from test_datasette_plugin import (
+    NOW,
+    XSS_NAME,
+    close,
+    db_rows,
+    get_json,
+    iso,
+    make_datasette,
+    open_page,
+    post_form,
+    seed,
+)
 
 from companion.cli import main
 from companion.identity import identities_for_url
@@ -28,9 +38,11 @@ from datasette_plugins import config, people, queries, today
 
 TODAY = NOW.date()
 KEYS = {"reconnect", "job_changes", "upcoming", "merge_suggestions", "recent"}
-HTML_PAGE = ('<html><head><title>Gina Grey</title></head><body><div class="h-card">'
-             '<a class="p-name u-url" href="https://gina.example/">Gina Grey</a>'
-             ' <span class="p-job-title">Potter</span></div></body></html>')
+HTML_PAGE = (
+    '<html><head><title>Gina Grey</title></head><body><div class="h-card">'
+    '<a class="p-name u-url" href="https://gina.example/">Gina Grey</a>'
+    ' <span class="p-job-title">Potter</span></div></body></html>'
+)
 
 
 def md(days: int, year: int | None = None) -> str:
@@ -45,28 +57,46 @@ def daily_seed(path) -> dict:
     db = open_db(path)
     later = TODAY + timedelta(days=3)
     year = 1990 if not (later.month == 2 and later.day == 29) else 1992
-    reminders.set_birthday(db, ids["carol"], f"{year}-{later:%m-%d}")         # in 3 days, with a year
-    reminders.set_birthday(db, ids["dave"], md(20))                            # outside the window
-    reminders.add_dated_note(db, ids["eve"], "Wedding anniversary", md(0, 2015))   # today, yearly
-    reminders.add_dated_note(db, ids["frank"], "Visa renewal", md(5, TODAY.year if (TODAY + timedelta(5)).year
-                                                                     == TODAY.year else TODAY.year + 1),
-                             yearly=False)
+    reminders.set_birthday(db, ids["carol"], f"{year}-{later:%m-%d}")  # in 3 days, with a year
+    reminders.set_birthday(db, ids["dave"], md(20))  # outside the window
+    reminders.add_dated_note(db, ids["eve"], "Wedding anniversary", md(0, 2015))  # today, yearly
+    reminders.add_dated_note(
+        db,
+        ids["frank"],
+        "Visa renewal",
+        md(5, TODAY.year if (TODAY + timedelta(5)).year == TODAY.year else TODAY.year + 1),
+        yearly=False,
+    )
     reminders.add_dated_note(db, ids["frank"], "Old visa renewal", md(2, 2001), yearly=False)  # long past
-    ids["jose"] = contacts.create_contact(db, {"name": "José Ñúñez", "company": "Initech", "circle": "both",
-                                               "created_at": iso(30)})
-    ids["bob2"] = contacts.create_contact(db, {"name": "Bob Baker", "company": "Acme", "circle": "personal",
-                                               "created_at": iso(20)})
+    ids["jose"] = contacts.create_contact(
+        db, {"name": "José Ñúñez", "company": "Initech", "circle": "both", "created_at": iso(30)}
+    )
+    ids["bob2"] = contacts.create_contact(
+        db, {"name": "Bob Baker", "company": "Acme", "circle": "personal", "created_at": iso(20)}
+    )
     activity.add_note(db, ids["bob2"], "Second Bob record: likes sailing", created_at=iso(15))
     contacts.suggest_merge(db, ids["bob"], ids["bob2"], 100.0, "similar name (100%) and the same company")
     ids["gina"] = contacts.create_contact(db, {"name": "Gina Grey", "circle": "personal", "created_at": iso(2)})
-    contacts.attach_identities(db, ids["gina"], [{"kind": "url", "value": "https://gina.example/",
-                                                  "url": "https://gina.example/"}])
+    contacts.attach_identities(
+        db, ids["gina"], [{"kind": "url", "value": "https://gina.example/", "url": "https://gina.example/"}]
+    )
     ids["unparsed"] = str(uuid.uuid4())
-    db["captures"].insert({"id": ids["unparsed"], "kind": "profile", "url": "https://gina.example/",
-                           "title": "Gina Grey", "captured_at": iso(1), "received_at": iso(1),
-                           "contact_id": ids["gina"], "html": zlib.compress(HTML_PAGE.encode()),
-                           "extractor": "generic", "status": "unparsed", "error": "extraction timed out",
-                           "payload": json.dumps({"kind": "profile", "url": "https://gina.example/"})})
+    db["captures"].insert(
+        {
+            "id": ids["unparsed"],
+            "kind": "profile",
+            "url": "https://gina.example/",
+            "title": "Gina Grey",
+            "captured_at": iso(1),
+            "received_at": iso(1),
+            "contact_id": ids["gina"],
+            "html": zlib.compress(HTML_PAGE.encode()),
+            "extractor": "generic",
+            "status": "unparsed",
+            "error": "extraction timed out",
+            "payload": json.dumps({"kind": "profile", "url": "https://gina.example/"}),
+        }
+    )
     db.conn.commit()
     db.close()
     return ids
@@ -82,6 +112,7 @@ def kith(tmp_path):
 
 
 # --- today.json -------------------------------------------------------------------------------
+
 
 async def test_today_json_has_every_key(kith):
     ds, ids, _ = kith
@@ -105,10 +136,13 @@ async def test_today_job_changes_until_you_are_in_touch(kith):
     assert [p["contact_id"] for p in jobs["people"]] == [ids["alice"]]
     alice = jobs["people"][0]
     assert alice["summary"] == "now Head of Data (was Lead)"
-    assert [(c["field"], c["old_value"], c["new_value"]) for c in alice["changes"]] == [("title", "Lead", "Head of Data")]
+    assert [(c["field"], c["old_value"], c["new_value"]) for c in alice["changes"]] == [
+        ("title", "Lead", "Head of Data")
+    ]
     # "Congratulated" logs a message; then she has been in touch since, and drops off.
-    response = await post_form(ds, ids["alice"], {"action": "interaction", "kind": "message",
-                                                  "summary": today.CONGRATULATED, "next": "today"})
+    response = await post_form(
+        ds, ids["alice"], {"action": "interaction", "kind": "message", "summary": today.CONGRATULATED, "next": "today"}
+    )
     assert response.headers["location"] == "/-/kith/today"
     assert get_json(await ds.client.get("/-/kith/today.json"))["job_changes"]["people"] == []
 
@@ -117,16 +151,20 @@ async def test_today_upcoming_dates_in_the_next_two_weeks(kith):
     ds, ids, _ = kith
     upcoming = get_json(await ds.client.get("/-/kith/today.json"))["upcoming"]
     items = [(i["contact_id"], i["kind"], i["label"], i["in_days"]) for i in upcoming["items"]]
-    assert items == [(ids["eve"], "date", "Wedding anniversary", 0), (ids["carol"], "birthday", "Birthday", 3),
-                     (ids["frank"], "date", "Visa renewal", 5)]
+    assert items == [
+        (ids["eve"], "date", "Wedding anniversary", 0),
+        (ids["carol"], "birthday", "Birthday", 3),
+        (ids["frank"], "date", "Visa renewal", 5),
+    ]
     eve, carol, frank = upcoming["items"]
     assert eve["years"] == TODAY.year - 2015 and eve["text"] == f"Wedding anniversary ({TODAY.year - 2015} years)"
     assert carol["text"].startswith("Birthday (turns ") and carol["when"] == "in 3 days"
     assert frank["yearly"] is False and frank["action"] == {"kind": "other", "summary": "Visa renewal"}
     assert not any(i["done"] for i in upcoming["items"])
     # The one-click action logs the wishes; the item then shows as done.
-    await post_form(ds, ids["carol"], {"action": "interaction", "kind": "message", "summary": "Birthday wishes",
-                                       "next": "today"})
+    await post_form(
+        ds, ids["carol"], {"action": "interaction", "kind": "message", "summary": "Birthday wishes", "next": "today"}
+    )
     upcoming = get_json(await ds.client.get("/-/kith/today.json"))["upcoming"]
     assert [i["done"] for i in upcoming["items"]] == [False, True, False]
 
@@ -234,6 +272,7 @@ async def test_forms_hidden_on_today_when_not_allowed(tmp_path, kith):
 
 # --- people.json --------------------------------------------------------------------------------
 
+
 async def find(ds, q=None) -> list[dict]:
     params = {} if q is None else {"q": q}
     return get_json(await ds.client.get("/-/kith/people.json", params=params))["people"]
@@ -264,8 +303,24 @@ async def test_people_ignore_accents_both_ways(kith):
         assert [p["id"] for p in await find(ds, q)] == [ids["jose"]], q
 
 
-@pytest.mark.parametrize("q", ['AND (', '"', "'", '*', 'name:x*', 'NEAR(a b)', '^', 'a OR b', '-', '"unterminated',
-                               '\x00', '{name}: x', 'x' * 5000])
+@pytest.mark.parametrize(
+    "q",
+    [
+        "AND (",
+        '"',
+        "'",
+        "*",
+        "name:x*",
+        "NEAR(a b)",
+        "^",
+        "a OR b",
+        "-",
+        '"unterminated',
+        "\x00",
+        "{name}: x",
+        "x" * 5000,
+    ],
+)
 async def test_fts_syntax_in_q_is_just_text(kith, q):
     ds, _, _ = kith
     response = await ds.client.get("/-/kith/people.json", params={"q": q})
@@ -323,9 +378,13 @@ def test_resolve_what_was_typed(tmp_path):
     assert people.resolve(conn, str(ids["dave"])) == ids["dave"]
     assert people.resolve(conn, f"Bob Baker #{ids['bob2']}") == ids["bob2"]
     assert people.resolve(conn, "dav") == ids["dave"]  # the only match
-    for text, why in (("Bob Baker", "More than one person is called"), ("zzz", "Nobody called"),
-                      ("#999999", "There is no contact #999999"), ("", "Choose a person"),
-                      ("a", "More than one person matches")):
+    for text, why in (
+        ("Bob Baker", "More than one person is called"),
+        ("zzz", "Nobody called"),
+        ("#999999", "There is no contact #999999"),
+        ("", "Choose a person"),
+        ("a", "More than one person matches"),
+    ):
         with pytest.raises(people.Unresolved, match=why):
             people.resolve(conn, text)
     conn.close()
@@ -340,18 +399,22 @@ def test_prefix_query_quotes_words_and_keeps_initials_whole():
 
 # --- picking people in forms ---------------------------------------------------------------------
 
+
 async def test_relationship_by_typing_a_name(kith):
     ds, ids, path = kith
     page = await open_page(ds, f"/-/kith/contacts/{ids['frank']}")
     form = page.forms["kith-relationship-form"]
     assert "other" in form["fields"]
-    assert re.search(r'<input type="text" name="other" required data-kith-picker data-kith-people="/-/kith/people.json"',
-                     page.html)
+    assert re.search(
+        r'<input type="text" name="other" required data-kith-picker data-kith-people="/-/kith/people.json"', page.html
+    )
     assert (await page.submit(ds, "kith-relationship-form", {"kind": "knows", "other": "Dave Diaz"})).status_code == 302
-    assert (await page.submit(ds, "kith-relationship-form", {"kind": "works_with", "other": str(ids["carol"])})
-            ).status_code == 302
-    assert db_rows(path, "SELECT to_contact_id, kind FROM relationships WHERE from_contact_id = ? ORDER BY id",
-                   [ids["frank"]]) == [(ids["dave"], "knows"), (ids["carol"], "works_with")]
+    assert (
+        await page.submit(ds, "kith-relationship-form", {"kind": "works_with", "other": str(ids["carol"])})
+    ).status_code == 302
+    assert db_rows(
+        path, "SELECT to_contact_id, kind FROM relationships WHERE from_contact_id = ? ORDER BY id", [ids["frank"]]
+    ) == [(ids["dave"], "knows"), (ids["carol"], "works_with")]
     before = db_rows(path, "SELECT count(*) FROM relationships")[0][0]
     response = await page.submit(ds, "kith-relationship-form", {"kind": "knows", "other": "Bob Baker"})
     assert "ds_messages" in response.headers["set-cookie"]  # two Bobs: pick one
@@ -373,6 +436,7 @@ async def test_network_filters_take_names_and_numbers(kith):
 
 # --- birthdays and dated notes -------------------------------------------------------------------
 
+
 async def test_birthday_form_sets_and_clears(kith):
     ds, ids, path = kith
     page = await open_page(ds, f"/-/kith/contacts/{ids['eve']}")
@@ -386,27 +450,31 @@ async def test_birthday_form_sets_and_clears(kith):
         assert "ds_messages" in response.headers["set-cookie"], bad
     assert db_rows(path, "SELECT birthday FROM contacts WHERE id = ?", [ids["eve"]]) == [("--07-04",)]
     await page.submit(ds, "kith-birthday-form", {"birthday": ""})
-    assert db_rows(path, "SELECT birthday, json_extract(field_sources, '$.birthday') FROM contacts WHERE id = ?",
-                   [ids["eve"]]) == [(None, "user")]
+    assert db_rows(
+        path, "SELECT birthday, json_extract(field_sources, '$.birthday') FROM contacts WHERE id = ?", [ids["eve"]]
+    ) == [(None, "user")]
 
 
 async def test_dated_notes_are_added_listed_and_removed(kith):
     ds, ids, path = kith
     page = await open_page(ds, f"/-/kith/contacts/{ids['dave']}")
     assert (await page.submit(ds, "kith-date-form", {"label": "Name day", "date": md(1)})).status_code == 302
-    await page.submit(ds, "kith-date-form", {"label": "Passport renewal", "date": md(4, TODAY.year + 1),
-                                            "yearly": ""})
+    await page.submit(ds, "kith-date-form", {"label": "Passport renewal", "date": md(4, TODAY.year + 1), "yearly": ""})
     rows = db_rows(path, "SELECT label, date, yearly FROM dated_notes WHERE contact_id = ? ORDER BY id", [ids["dave"]])
     assert rows == [("Name day", md(1), 1), ("Passport renewal", md(4, TODAY.year + 1), 0)]
     data = get_json(await ds.client.get(f"/-/kith/contacts/{ids['dave']}.json"))
-    assert [(d["kind"], d["label"]) for d in data["dates"]] == [("birthday", "Birthday"), ("date", "Name day"),
-                                                                 ("date", "Passport renewal")]
+    assert [(d["kind"], d["label"]) for d in data["dates"]] == [
+        ("birthday", "Birthday"),
+        ("date", "Name day"),
+        ("date", "Passport renewal"),
+    ]
     upcoming = get_json(await ds.client.get("/-/kith/today.json"))["upcoming"]["items"]
     assert (ids["dave"], "Name day") in [(i["contact_id"], i["label"]) for i in upcoming]
     note_id = db_rows(path, "SELECT id FROM dated_notes WHERE label = 'Name day'")[0][0]
     page = await open_page(ds, f"/-/kith/contacts/{ids['dave']}")
-    assert (await post_form(ds, ids["dave"], {"action": "date_delete", "date_id": str(note_id)},
-                            page=page)).status_code == 302
+    assert (
+        await post_form(ds, ids["dave"], {"action": "date_delete", "date_id": str(note_id)}, page=page)
+    ).status_code == 302
     assert db_rows(path, "SELECT label FROM dated_notes WHERE contact_id = ?", [ids["dave"]]) == [("Passport renewal",)]
     # Someone else's date is not this page's to remove.
     eves = db_rows(path, "SELECT id FROM dated_notes WHERE contact_id = ?", [ids["eve"]])[0][0]
@@ -431,10 +499,22 @@ async def test_contact_page_says_when_a_catch_up_is_due(kith):
 
 # --- merging --------------------------------------------------------------------------------------
 
+
 def table_dump(path) -> dict:
     conn = sqlite3.connect(path)
-    tables = ("contacts", "identities", "notes", "messages", "interactions", "exchanges", "relationships",
-              "contact_tags", "merge_suggestions", "dated_notes", "captures")
+    tables = (
+        "contacts",
+        "identities",
+        "notes",
+        "messages",
+        "interactions",
+        "exchanges",
+        "relationships",
+        "contact_tags",
+        "merge_suggestions",
+        "dated_notes",
+        "captures",
+    )
     skip = {"contacts": ("updated_at",), "profile_changes": ("detected_at",)}
     out = {}
     for table in tables:
@@ -501,14 +581,19 @@ async def test_not_the_same_person_is_remembered_for_good(kith):
     db = open_db(path)
     contacts.suggest_merge(db, ids["bob2"], ids["bob"], 100.0, "they share an identity")
     contacts.attach_identities(db, ids["bob"], [{"kind": "email", "value": "bob@example.com", "url": None}])
-    contacts.resolve_and_upsert(db, {"name": "Bob Baker"}, [{"kind": "email", "value": "bob@example.com", "url": None}],
-                                [{"kind": "github", "value": "bobb", "url": None}])
+    contacts.resolve_and_upsert(
+        db,
+        {"name": "Bob Baker"},
+        [{"kind": "email", "value": "bob@example.com", "url": None}],
+        [{"kind": "github", "value": "bobb", "url": None}],
+    )
     db.close()
     assert db_rows(path, status, pair) == [("dismissed",)]
     assert get_json(await ds.client.get("/-/kith/today.json"))["merge_suggestions"]["suggestions"] == []
 
 
 # --- / and Datasette's own index -----------------------------------------------------------------
+
 
 async def test_home_setting_and_datasettes_index(kith):
     ds, ids, path = kith
@@ -550,6 +635,7 @@ async def test_a_bad_home_setting_stops_datasette(tmp_path, kith):
 
 # --- the popup's lookup ---------------------------------------------------------------------------
 
+
 def test_lookup_carries_catch_up_and_upcoming_dates(tmp_path):
     path = tmp_path / "k.db"
     ids = daily_seed(path)
@@ -562,7 +648,8 @@ def test_lookup_carries_catch_up_and_upcoming_dates(tmp_path):
     reminders.add_dated_note(db, ids["alice"], "Work anniversary", md(2, 2019))
     found = captures.lookup(db, "https://www.linkedin.com/in/alice-archer", now=now)
     assert [(u["label"], u["in_days"], u["text"]) for u in found["upcoming"]] == [
-        ("Work anniversary", 2, f"Work anniversary ({(TODAY + timedelta(days=2)).year - 2019} years)")]
+        ("Work anniversary", 2, f"Work anniversary ({(TODAY + timedelta(days=2)).year - 2019} years)")
+    ]
     gina = captures.lookup(db, "https://gina.example/", now=now)
     assert gina["catch_up"]["due"] is False and gina["catch_up"]["due_on"] is not None
     db.close()
@@ -570,12 +657,16 @@ def test_lookup_carries_catch_up_and_upcoming_dates(tmp_path):
 
 async def test_lookup_over_http(companion):
     db = companion.db()
-    cid, _ = contacts.resolve_and_upsert(db, {"name": "Hana Ito", "circle": "personal", "created_at": iso(100)},
-                                         identities_for_url("https://github.com/hana"))
+    cid, _ = contacts.resolve_and_upsert(
+        db,
+        {"name": "Hana Ito", "circle": "personal", "created_at": iso(100)},
+        identities_for_url("https://github.com/hana"),
+    )
     reminders.set_birthday(db, cid, md(1, 1990))
     db.close()
-    async with companion.client.get("/v1/contacts/lookup", params={"url": "https://github.com/hana"},
-                                    headers=companion.headers()) as response:
+    async with companion.client.get(
+        "/v1/contacts/lookup", params={"url": "https://github.com/hana"}, headers=companion.headers()
+    ) as response:
         body = await response.json()
     assert body["catch_up"]["due"] is True and body["catch_up"]["cadence"] == 30
     assert [(u["kind"], u["in_days"]) for u in body["upcoming"]] == [("birthday", 1)]
@@ -583,11 +674,22 @@ async def test_lookup_over_http(companion):
 
 # --- pure helpers ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, stored", [
-    ("1990-04-12", "1990-04-12"), ("1990-4-2", "1990-04-02"), ("--04-12", "--04-12"), ("--0412", "--04-12"),
-    ("04-12", "--04-12"), ("4-12", "--04-12"), ("02-29", "--02-29"), (" 2000-02-29 ", "2000-02-29"), ("", None),
-    (None, None),
-])
+
+@pytest.mark.parametrize(
+    "text, stored",
+    [
+        ("1990-04-12", "1990-04-12"),
+        ("1990-4-2", "1990-04-02"),
+        ("--04-12", "--04-12"),
+        ("--0412", "--04-12"),
+        ("04-12", "--04-12"),
+        ("4-12", "--04-12"),
+        ("02-29", "--02-29"),
+        (" 2000-02-29 ", "2000-02-29"),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_parse_date(text, stored):
     assert reminders.parse_date(text) == stored
 
@@ -647,7 +749,10 @@ def test_upcoming_says_when_there_are_more_than_it_shows(tmp_path):
 def test_describe_and_pretty():
     item = {"kind": "birthday", "label": "Birthday", "years": 36}
     assert reminders.describe(item) == "Birthday (turns 36)"
-    assert reminders.describe({"kind": "date", "label": "Wedding anniversary", "years": 1}) == "Wedding anniversary (1 year)"
+    assert (
+        reminders.describe({"kind": "date", "label": "Wedding anniversary", "years": 1})
+        == "Wedding anniversary (1 year)"
+    )
     assert reminders.describe({"kind": "date", "label": "Visa renewal", "years": None}) == "Visa renewal"
     assert reminders.pretty("1990-04-02") == "2 April 1990" and reminders.pretty("--12-24") == "24 December"
 
@@ -657,15 +762,20 @@ def test_catch_up_matches_the_queue_defaults():
 
 
 def test_change_summary():
-    assert today.change_summary([{"field": "company", "old_value": "Acme", "new_value": "Globex"},
-                                 {"field": "title", "old_value": "Lead", "new_value": "VP"}]) == (
-        "now VP at Globex (was Lead at Acme)")
+    assert today.change_summary(
+        [
+            {"field": "company", "old_value": "Acme", "new_value": "Globex"},
+            {"field": "title", "old_value": "Lead", "new_value": "VP"},
+        ]
+    ) == ("now VP at Globex (was Lead at Acme)")
     assert today.change_summary([{"field": "headline", "old_value": "a", "new_value": "Speaker"}]) == (
-        "new headline: Speaker")
+        "new headline: Speaker"
+    )
     assert today.change_summary([{"field": "title", "old_value": "x", "new_value": None}]) == "profile changed"
 
 
 # --- the store's merge ------------------------------------------------------------------------------
+
 
 def test_merge_carries_dismissed_pairs_to_the_contact_that_remains(db):
     a, b, c, d = (contacts.create_contact(db, {"name": n}) for n in "ABCD")
@@ -676,8 +786,12 @@ def test_merge_carries_dismissed_pairs_to_the_contact_that_remains(db):
     rows = {(r["contact_id"], r["other_contact_id"]): r["status"] for r in db["merge_suggestions"].rows}
     assert rows == {(a, c): "dismissed", (a, d): "open"}
     contacts.suggest_merge(db, c, a, 100.0, "they share an identity")
-    assert db.execute("SELECT status FROM merge_suggestions WHERE contact_id = ? AND other_contact_id = ?",
-                      [a, c]).fetchone()[0] == "dismissed"
+    assert (
+        db.execute(
+            "SELECT status FROM merge_suggestions WHERE contact_id = ? AND other_contact_id = ?", [a, c]
+        ).fetchone()[0]
+        == "dismissed"
+    )
 
 
 def test_merge_leaves_nothing_behind_without_foreign_keys(tmp_path):
@@ -695,10 +809,12 @@ def test_merge_leaves_nothing_behind_without_foreign_keys(tmp_path):
     db = open_db(path)
     db.execute("PRAGMA foreign_keys = OFF")  # as on Datasette's own write connection
     contacts.merge_contacts(db, keep, drop)
-    for sql in ("SELECT count(*) FROM contact_tags WHERE contact_id = :d",
-                "SELECT count(*) FROM relationships WHERE from_contact_id = :d OR to_contact_id = :d",
-                "SELECT count(*) FROM merge_suggestions WHERE contact_id = :d OR other_contact_id = :d",
-                "SELECT count(*) FROM dated_notes WHERE contact_id = :d"):
+    for sql in (
+        "SELECT count(*) FROM contact_tags WHERE contact_id = :d",
+        "SELECT count(*) FROM relationships WHERE from_contact_id = :d OR to_contact_id = :d",
+        "SELECT count(*) FROM merge_suggestions WHERE contact_id = :d OR other_contact_id = :d",
+        "SELECT count(*) FROM dated_notes WHERE contact_id = :d",
+    ):
         assert db.execute(sql, {"d": drop}).fetchone()[0] == 0, sql
     assert db.execute("SELECT contact_id FROM dated_notes").fetchall() == [(keep,)]
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
@@ -707,10 +823,12 @@ def test_merge_leaves_nothing_behind_without_foreign_keys(tmp_path):
 
 # --- birthdays in and out: vCard, CSV ---------------------------------------------------------------
 
-CARDS = ("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Rosa Park\r\nN:Park;Rosa;;;\r\nEMAIL:rosa@example.com\r\n"
-         "BDAY:1985-03-14\r\nEND:VCARD\r\n"
-         "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Tariq Aziz\r\nN:Aziz;Tariq;;;\r\nEMAIL:tariq@example.com\r\n"
-         "BDAY:--0709\r\nEND:VCARD\r\n")
+CARDS = (
+    "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Rosa Park\r\nN:Park;Rosa;;;\r\nEMAIL:rosa@example.com\r\n"
+    "BDAY:1985-03-14\r\nEND:VCARD\r\n"
+    "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Tariq Aziz\r\nN:Aziz;Tariq;;;\r\nEMAIL:tariq@example.com\r\n"
+    "BDAY:--0709\r\nEND:VCARD\r\n"
+)
 
 
 def kith_cli(*args) -> str:
@@ -723,7 +841,9 @@ async def test_a_vcard_birthday_round_trips_through_import_the_contact_page_and_
     (tmp_path / "friends.vcf").write_text(CARDS)
     path = tmp_path / "kith.db"
     kith_cli("import", "vcard", tmp_path / "friends.vcf", "--db", path)
-    rosa, tariq = (db_rows(path, "SELECT id FROM contacts WHERE name = ?", [n])[0][0] for n in ("Rosa Park", "Tariq Aziz"))
+    rosa, tariq = (
+        db_rows(path, "SELECT id FROM contacts WHERE name = ?", [n])[0][0] for n in ("Rosa Park", "Tariq Aziz")
+    )
     ds = make_datasette([path], {"forms": "anyone"})
     try:
         assert get_json(await ds.client.get(f"/-/kith/contacts/{rosa}.json"))["contact"]["birthday"] == "1985-03-14"
@@ -747,21 +867,28 @@ async def test_a_vcard_birthday_round_trips_through_import_the_contact_page_and_
     exported = json.loads(kith_cli("export", "json", "--db", path))
     rosa_json = next(c for c in exported["contacts"] if c["id"] == rosa)
     assert [(d["label"], d["date"], d["yearly"]) for d in rosa_json["dates"]] == [
-        ("Wedding anniversary", "2010-05-01", 1), ("Work anniversary", "2012-09-01", 1)]
+        ("Wedding anniversary", "2010-05-01", 1),
+        ("Work anniversary", "2012-09-01", 1),
+    ]
     # And back in: the birthdays land where they were.
     for version in ("4.0", "3.0"):
         again = tmp_path / f"again{version}.db"
         kith_cli("import", "vcard", tmp_path / f"out{version}.vcf", "--db", again)
         assert db_rows(again, "SELECT name, birthday FROM contacts ORDER BY name") == [
-            ("Rosa Park", "1985-03-14"), ("Tariq Aziz", "1979-07-09")], version
+            ("Rosa Park", "1985-03-14"),
+            ("Tariq Aziz", "1979-07-09"),
+        ], version
 
 
 def test_csv_birthdays_with_and_without_a_year(tmp_path):
-    (tmp_path / "google.csv").write_text("Name,E-mail 1 - Value,Birthday\nLi Wei,li@example.com,--12-03\n"
-                                         "Ana Lima,ana@example.com,1992-06-30\n")
+    (tmp_path / "google.csv").write_text(
+        "Name,E-mail 1 - Value,Birthday\nLi Wei,li@example.com,--12-03\nAna Lima,ana@example.com,1992-06-30\n"
+    )
     path = tmp_path / "kith.db"
     kith_cli("import", "csv", tmp_path / "google.csv", "--db", path)
     assert db_rows(path, "SELECT name, birthday FROM contacts ORDER BY name") == [
-        ("Ana Lima", "1992-06-30"), ("Li Wei", "--12-03")]
+        ("Ana Lima", "1992-06-30"),
+        ("Li Wei", "--12-03"),
+    ]
     out = kith_cli("export", "csv", "--db", path)
     assert "--12-03" in out and "1992-06-30" in out

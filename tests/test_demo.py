@@ -12,8 +12,21 @@ from companion.cli import main
 from companion.demo import generate
 from companion.store.db import open_db
 
-TABLES = ("contacts", "identities", "tags", "contact_tags", "relationships", "interactions", "exchanges",
-          "profile_changes", "notes", "messages", "dated_notes", "merge_suggestions", "captures")
+TABLES = (
+    "contacts",
+    "identities",
+    "tags",
+    "contact_tags",
+    "relationships",
+    "interactions",
+    "exchanges",
+    "profile_changes",
+    "notes",
+    "messages",
+    "dated_notes",
+    "merge_suggestions",
+    "captures",
+)
 
 
 def build(path: Path, **kwargs) -> dict:
@@ -48,9 +61,15 @@ def test_counts_and_shape(tmp_path):
     one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
     assert one("SELECT count(*) FROM contacts WHERE is_me = 1") == 1
     assert {r[0] for r in conn.execute("SELECT DISTINCT circle FROM contacts WHERE circle IS NOT NULL")} == {
-        "professional", "personal", "both"}
+        "professional",
+        "personal",
+        "both",
+    }
     assert {r[0] for r in conn.execute("SELECT DISTINCT kind FROM relationships")} == {
-        "introduced_by", "knows", "works_with"}
+        "introduced_by",
+        "knows",
+        "works_with",
+    }
     assert {r[0] for r in conn.execute("SELECT DISTINCT direction FROM exchanges")} == {"gave", "received"}
     assert one("SELECT count(*) FROM profile_changes WHERE field = 'company'") > 0
     assert one("SELECT count(*) FROM contacts WHERE keep_in_touch_days IS NOT NULL") > 0
@@ -63,10 +82,13 @@ def test_counts_and_shape(tmp_path):
     # Interactions span years; last_interaction_at agrees with the timeline.
     assert one("SELECT min(happened_at) FROM interactions") < "2019"
     assert one("SELECT max(sent_at) FROM messages") <= "2025-06-01T18:00:00Z"
-    assert one("""SELECT count(*) FROM contacts c WHERE last_interaction_at IS NOT (SELECT max(t) FROM (
+    assert (
+        one("""SELECT count(*) FROM contacts c WHERE last_interaction_at IS NOT (SELECT max(t) FROM (
         SELECT max(sent_at) t FROM messages WHERE contact_id = c.id UNION ALL
         SELECT max(created_at) FROM notes WHERE contact_id = c.id UNION ALL
-        SELECT max(happened_at) FROM interactions WHERE contact_id = c.id))""") == 0
+        SELECT max(happened_at) FROM interactions WHERE contact_id = c.id))""")
+        == 0
+    )
     # Zipf: a few contacts hold most messages.
     top = conn.execute("SELECT count(*) n FROM messages GROUP BY contact_id ORDER BY n DESC LIMIT 10").fetchall()
     assert sum(n for (n,) in top) > 2500 * 0.2
@@ -90,8 +112,24 @@ def test_refuses_a_database_with_contacts(tmp_path):
 
 def test_cli(tmp_path):
     path = tmp_path / "demo.db"
-    result = CliRunner().invoke(main, ["demo", "--db", str(path), "--contacts", "30", "--seed", "9",
-                                       "--messages", "100", "--notes", "20", "--as-of", "2024-01-31"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "demo",
+            "--db",
+            str(path),
+            "--contacts",
+            "30",
+            "--seed",
+            "9",
+            "--messages",
+            "100",
+            "--notes",
+            "20",
+            "--as-of",
+            "2024-01-31",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "30 contacts" in result.output and "100 messages" in result.output and "20 notes" in result.output
 
@@ -106,7 +144,9 @@ def test_the_demo_gives_today_something_in_every_section(tmp_path):
     data = today.today(conn, "2025-06-01T20:00:00Z")
     assert "onboarding" not in data
     assert len(data["reconnect"]["people"]) == data["reconnect"]["capacity"]
-    assert data["job_changes"]["people"] and all(p["detected_at"] >= "2025-05-02" for p in data["job_changes"]["people"])
+    assert data["job_changes"]["people"] and all(
+        p["detected_at"] >= "2025-05-02" for p in data["job_changes"]["people"]
+    )
     assert {i["kind"] for i in data["upcoming"]["items"]} == {"birthday", "date"}
     assert all(0 <= i["in_days"] < 14 for i in data["upcoming"]["items"])
     suggestions = data["merge_suggestions"]["suggestions"]

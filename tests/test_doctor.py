@@ -27,8 +27,10 @@ def kith(*args: str) -> subprocess.CompletedProcess:
 def triggers(db_path, table: str) -> list[str]:
     conn = sqlite3.connect(db_path)
     try:
-        return sorted(r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", [table]))
+        return sorted(
+            r[0]
+            for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", [table])
+        )
     finally:
         conn.close()
 
@@ -36,9 +38,13 @@ def triggers(db_path, table: str) -> list[str]:
 def fts_finds(db_path, text: str) -> list[str]:
     conn = sqlite3.connect(db_path)
     try:
-        return [r[0] for r in conn.execute(
-            "SELECT notes.body FROM notes_fts JOIN notes ON notes.id = notes_fts.rowid"
-            " WHERE notes_fts MATCH ?", [text])]
+        return [
+            r[0]
+            for r in conn.execute(
+                "SELECT notes.body FROM notes_fts JOIN notes ON notes.id = notes_fts.rowid WHERE notes_fts MATCH ?",
+                [text],
+            )
+        ]
     finally:
         conn.close()
 
@@ -60,8 +66,13 @@ def a_database(tmp_path) -> Path:
 
 def transform_notes(db_path) -> None:
     """What a user might run: the real sqlite-utils CLI rebuilding the notes table."""
-    subprocess.run([str(SQLITE_UTILS), "transform", str(db_path), "notes", "--rename", "body", "body"],
-                   check=True, capture_output=True, text=True, timeout=60)
+    subprocess.run(
+        [str(SQLITE_UTILS), "transform", str(db_path), "notes", "--rename", "body", "body"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_a_healthy_database(tmp_path):
@@ -72,7 +83,13 @@ def test_a_healthy_database(tmp_path):
     report = json.loads(kith("doctor", "--db", str(db_path), "--json", "--quick").stdout)
     assert report["healthy"] and report["ok"]
     assert {f["check"] for f in report["findings"]} >= {
-        "integrity (quick)", "migrations", "search contacts", "search notes", "search messages", "file modes"}
+        "integrity (quick)",
+        "migrations",
+        "search contacts",
+        "search notes",
+        "search messages",
+        "file modes",
+    }
 
 
 def test_doctor_repairs_fts_triggers_dropped_by_sqlite_utils_transform(tmp_path):
@@ -109,7 +126,7 @@ def test_an_altered_trigger_and_a_stale_index_are_repaired(tmp_path):
     conn = sqlite3.connect(db_path)
     with conn:  # sqlite-utils' wide update trigger instead of Kith's narrowed one
         conn.execute("DROP TRIGGER contacts_au")
-        conn.execute('CREATE TRIGGER contacts_au AFTER UPDATE ON contacts BEGIN SELECT 1; END')
+        conn.execute("CREATE TRIGGER contacts_au AFTER UPDATE ON contacts BEGIN SELECT 1; END")
         conn.execute("INSERT INTO notes_fts (notes_fts) VALUES ('delete-all')")
     conn.close()
     report = doctor.run(db_path)
@@ -144,7 +161,7 @@ def test_damage_is_reported_not_repaired(tmp_path):
     conn.execute("PRAGMA journal_mode = DELETE")  # everything in the main file
     conn.close()
     data = bytearray(db_path.read_bytes())
-    data[2 * 4096: 4 * 4096] = b"\x5a" * (2 * 4096)
+    data[2 * 4096 : 4 * 4096] = b"\x5a" * (2 * 4096)
     db_path.write_bytes(bytes(data))
     result = kith("doctor", "--db", str(db_path))
     assert result.returncode == 1
@@ -171,12 +188,17 @@ def test_serve_repairs_at_start_and_says_what(tmp_path):
 def test_doctor_repairs_reconnect_cadence_triggers_dropped_by_a_transform(tmp_path):
     db_path = tmp_path / "kith.db"
     db = open_db(db_path)
-    db.execute("INSERT INTO contacts (name, created_at, updated_at) VALUES ('Ada', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z')")
+    db.execute(
+        "INSERT INTO contacts (name, created_at, updated_at) VALUES ('Ada', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z')"
+    )
     db.execute("INSERT INTO tags (name, keep_in_touch_days) VALUES ('mentor', 30)")
     db.conn.commit()
     db.close()
-    result = subprocess.run([str(SQLITE_UTILS), "transform", str(db_path), "contact_tags", "--rename",
-                             "tag_id", "tag_id"], capture_output=True, text=True)
+    result = subprocess.run(
+        [str(SQLITE_UTILS), "transform", str(db_path), "contact_tags", "--rename", "tag_id", "tag_id"],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     assert not [t for t in triggers(db_path, "contact_tags")]  # the transform dropped them
     conn = sqlite3.connect(db_path)

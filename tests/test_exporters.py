@@ -17,8 +17,23 @@ from companion.store.contacts import resolve_and_upsert, set_tags
 from companion.store.db import open_db
 
 FIXTURES = Path(__file__).parent / "fixtures" / "imports"
-PROFILE = ("name", "given_name", "family_name", "company", "title", "headline", "location", "birthday", "bio",
-           "avatar_url", "pronouns", "credentials", "circle", "how_met", "keep_in_touch_days")
+PROFILE = (
+    "name",
+    "given_name",
+    "family_name",
+    "company",
+    "title",
+    "headline",
+    "location",
+    "birthday",
+    "bio",
+    "avatar_url",
+    "pronouns",
+    "credentials",
+    "circle",
+    "how_met",
+    "keep_in_touch_days",
+)
 
 
 def kith(*args):
@@ -36,17 +51,40 @@ def full_db(tmp_path) -> Path:
         kith("import", "vcard", "--db", path, FIXTURES / name)
     kith("import", "csv", "--db", path, FIXTURES / "google_contacts.csv")
     db = open_db(path)
-    keys = [canonical_identity("https://github.com/Octo-Cat"), canonical_identity("urn:li:fsd_profile:ACoAAB12"),
-            canonical_identity("12345", kind="x_id"), canonical_identity("https://octo.example/about;v=1,2")]
-    cid, _ = resolve_and_upsert(db, {
-        "name": "Octo Cat, PhD", "given_name": "Octo", "family_name": "Cat", "headline": "Tentacles; many, many",
-        "bio": "Line one\nLine two with a \\ backslash", "pronouns": "they/them", "credentials": "PhD",
-        "circle": "both", "how_met": "an intro", "keep_in_touch_days": 30, "location": "Berlin, Germany",
-        "birthday": "--02-29", "avatar_url": "https://octo.example/a.png", "company": "GitHub",
-        "title": "Mascot"}, keys)
+    keys = [
+        canonical_identity("https://github.com/Octo-Cat"),
+        canonical_identity("urn:li:fsd_profile:ACoAAB12"),
+        canonical_identity("12345", kind="x_id"),
+        canonical_identity("https://octo.example/about;v=1,2"),
+    ]
+    cid, _ = resolve_and_upsert(
+        db,
+        {
+            "name": "Octo Cat, PhD",
+            "given_name": "Octo",
+            "family_name": "Cat",
+            "headline": "Tentacles; many, many",
+            "bio": "Line one\nLine two with a \\ backslash",
+            "pronouns": "they/them",
+            "credentials": "PhD",
+            "circle": "both",
+            "how_met": "an intro",
+            "keep_in_touch_days": 30,
+            "location": "Berlin, Germany",
+            "birthday": "--02-29",
+            "avatar_url": "https://octo.example/a.png",
+            "company": "GitHub",
+            "title": "Mascot",
+        },
+        keys,
+    )
     set_tags(db, cid, ["mascots, et al.", "Ünïcode"])
-    add_note(db, cid, "A note; with, punctuation\nand a second line that is long enough to need folding when "
-                      "written to a vCard because vCard lines stop at 75 octets: ✓✓✓✓✓✓✓✓✓✓")
+    add_note(
+        db,
+        cid,
+        "A note; with, punctuation\nand a second line that is long enough to need folding when "
+        "written to a vCard because vCard lines stop at 75 octets: ✓✓✓✓✓✓✓✓✓✓",
+    )
     add_note(db, None, "A loose note that belongs to nobody")
     ada = db.execute("SELECT contact_id FROM identities WHERE value LIKE '%ada-lovelace%'").fetchone()[0]
     add_relationship(db, cid, ada, "introduced_by", "at the meetup")
@@ -63,12 +101,18 @@ def people(path: Path, *, notes: bool = True, labels: bool = True) -> list[tuple
     out = []
     for row in conn.execute("SELECT * FROM contacts"):
         cid = row["id"]
-        idents = sorted(tuple(r) for r in conn.execute(
-            "SELECT kind, value, label FROM identities WHERE contact_id = ?", [cid]))
-        tags = sorted(r[0] for r in conn.execute(
-            "SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id = ?", [cid]))
-        bodies = sorted(r[0] for r in conn.execute("SELECT body FROM notes WHERE contact_id = ?", [cid])) \
-            if notes else []
+        idents = sorted(
+            tuple(r) for r in conn.execute("SELECT kind, value, label FROM identities WHERE contact_id = ?", [cid])
+        )
+        tags = sorted(
+            r[0]
+            for r in conn.execute(
+                "SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id = ?", [cid]
+            )
+        )
+        bodies = (
+            sorted(r[0] for r in conn.execute("SELECT body FROM notes WHERE contact_id = ?", [cid])) if notes else []
+        )
         idents = [i if labels else i[:2] for i in idents]
         out.append((tuple(row[k] for k in PROFILE), tuple(map(tuple, idents)), tuple(tags), tuple(bodies)))
     conn.close()
@@ -114,9 +158,13 @@ def test_json_has_everything(full_db):
     doc = json.loads(kith("export", "json", "--db", full_db).output)
     assert doc["format"] == "kith-export" and len(doc["contacts"]) == len(people(full_db))
     ada = next(c for c in doc["contacts"] if c["name"] == "Ada Lovelace")
-    assert {"kind": "linkedin", "value": "https://www.linkedin.com/in/ada-lovelace/",
-            "url": "https://www.linkedin.com/in/ada-lovelace/", "source": "import:linkedin", "label": None} \
-        in ada["identities"]
+    assert {
+        "kind": "linkedin",
+        "value": "https://www.linkedin.com/in/ada-lovelace/",
+        "url": "https://www.linkedin.com/in/ada-lovelace/",
+        "source": "import:linkedin",
+        "label": None,
+    } in ada["identities"]
     types = [e["type"] for e in ada["timeline"]]
     assert types.count("message") == 4 and "interaction" in types
     assert [e["at"] for e in ada["timeline"]] == sorted(e["at"] for e in ada["timeline"])

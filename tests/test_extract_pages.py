@@ -16,8 +16,7 @@ from companion.extract import extract_page, extract_selection
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ROOT / "tests" / "fixtures" / "pages"
 FIXTURES = sorted(p.name[: -len(".expected.json")] for p in PAGES.glob("*.expected.json"))
-TOP_LEVEL = ("url", "title", "extractor", "status", "profile", "sources", "identities", "links",
-             "messages", "thread")
+TOP_LEVEL = ("url", "title", "extractor", "status", "profile", "sources", "identities", "links", "messages", "thread")
 
 
 def load(name: str) -> tuple[str, dict]:
@@ -65,9 +64,18 @@ def test_every_profile_field_has_a_source(name):
 
 
 def test_fixture_set_is_complete():
-    assert {"linkedin_profile_2022", "linkedin_profile_2025", "linkedin_public", "linkedin_messaging",
-            "github_user", "x_profile", "mastodon_profile", "personal_hcard", "nothing",
-            "malformed_truncated"} <= set(FIXTURES)
+    assert {
+        "linkedin_profile_2022",
+        "linkedin_profile_2025",
+        "linkedin_public",
+        "linkedin_messaging",
+        "github_user",
+        "x_profile",
+        "mastodon_profile",
+        "personal_hcard",
+        "nothing",
+        "malformed_truncated",
+    } <= set(FIXTURES)
 
 
 def test_title_argument_wins():
@@ -87,8 +95,10 @@ def test_linkedin_dom_fallback_reads_the_older_layout_without_islands():
 
 def test_other_profiles_islands_are_never_used():
     # The 2022 page carries Marcus Okafor's and the viewer's islands; the 2025 page Priya's.
-    others = {"linkedin_profile_2022": ("Marcus Okafor", "Alex Morgan", "Initech", "Austin"),
-              "linkedin_profile_2025": ("Priya Raman", "Alex Morgan", "Acme Robotics", "London")}
+    others = {
+        "linkedin_profile_2022": ("Marcus Okafor", "Alex Morgan", "Initech", "Austin"),
+        "linkedin_profile_2025": ("Priya Raman", "Alex Morgan", "Acme Robotics", "London"),
+    }
     for name, foreign in others.items():
         html, expected = load(name)
         dumped = json.dumps(extract_page(html, expected["url"]), ensure_ascii=False)
@@ -128,9 +138,11 @@ def test_big_generated_page_uses_the_dash_voyager_island():
 
 
 def test_linkedin_sign_in_wall_is_not_a_profile():
-    wall = ("<html><head><title>Sign Up | LinkedIn</title></head><body><main><section>"
-            "<h1>Join LinkedIn to see Jane's full profile</h1><form><input name=email>"
-            "<button>Agree &amp; Join</button></form></section></main></body></html>")
+    wall = (
+        "<html><head><title>Sign Up | LinkedIn</title></head><body><main><section>"
+        "<h1>Join LinkedIn to see Jane's full profile</h1><form><input name=email>"
+        "<button>Agree &amp; Join</button></form></section></main></body></html>"
+    )
     got = extract_page(wall, "https://www.linkedin.com/in/jane-doe/")
     assert got["status"] == "unparsed"
     assert got["profile"]["name"] is None
@@ -150,8 +162,13 @@ def test_fixture_page_through_cli(name):
     if kith is None:
         pytest.skip("the kith command is not installed yet")
     _html, expected = load(name)
-    proc = subprocess.run([kith, "extract", str(PAGES / f"{name}.html"), "--url", expected["url"]],
-                          capture_output=True, text=True, encoding="utf-8", timeout=60)
+    proc = subprocess.run(
+        [kith, "extract", str(PAGES / f"{name}.html"), "--url", expected["url"]],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert_matches(json.loads(proc.stdout), expected, name)
 
@@ -159,8 +176,11 @@ def test_fixture_page_through_cli(name):
 # --- saved selections ---------------------------------------------------------------------
 
 THREAD_URL = "https://www.linkedin.com/messaging/thread/2-ZTQ1NmE3OGQtYjA5Yy00ZmFlLTk1ZDMtN2E2OWI0ZTc5MTNlXzAxMw==/"
-JANE_LI = {"kind": "linkedin", "value": "https://www.linkedin.com/in/jane-doe-9a1b2c/",
-           "url": "https://www.linkedin.com/in/jane-doe-9a1b2c/"}
+JANE_LI = {
+    "kind": "linkedin",
+    "value": "https://www.linkedin.com/in/jane-doe-9a1b2c/",
+    "url": "https://www.linkedin.com/in/jane-doe-9a1b2c/",
+}
 
 
 def test_selection_in_a_linkedin_thread_takes_the_sender_from_the_page():
@@ -184,14 +204,17 @@ def test_selection_of_my_own_message_is_still_about_the_other_participant():
 
 
 def test_selection_with_mail_headers():
-    text = ("From: Jane Doe <Jane.Doe@Example.com>\nSent: Sat, 01 Nov 2025 10:00:00 +0100\n"
-            "Subject: Coffee\n\nHi Alex, still on for Thursday?")
+    text = (
+        "From: Jane Doe <Jane.Doe@Example.com>\nSent: Sat, 01 Nov 2025 10:00:00 +0100\n"
+        "Subject: Coffee\n\nHi Alex, still on for Thursday?"
+    )
     got = extract_selection(text, None, "https://outlook.office.com/mail/inbox/id/AAQk")
     assert got["sender"] == "Jane Doe"
     assert got["sent_at"] == "2025-11-01T09:00:00Z"
     assert got["channel"] == "email"
-    assert got["subject_identities"] == [{"kind": "email", "value": "jane.doe@example.com",
-                                          "url": "mailto:jane.doe@example.com"}]
+    assert got["subject_identities"] == [
+        {"kind": "email", "value": "jane.doe@example.com", "url": "mailto:jane.doe@example.com"}
+    ]
 
 
 def test_selection_in_gmail_reads_the_sender_span():
@@ -200,8 +223,12 @@ def test_selection_in_gmail_reads_the_sender_span():
       <span class="g3" title="Sat, Nov 1, 2025, 10:05 AM">10:05 AM (2 days ago)</span>
       <div class="a3s aiL"><div dir="ltr">Lovely to meet you. Here are the Raft slides.</div></div>
     </div></div></div></body></html>"""
-    got = extract_selection("Here are the Raft slides.", "<div>Here are the Raft slides.</div>",
-                            "https://mail.google.com/mail/u/0/#inbox/FMfcgzQ", page)
+    got = extract_selection(
+        "Here are the Raft slides.",
+        "<div>Here are the Raft slides.</div>",
+        "https://mail.google.com/mail/u/0/#inbox/FMfcgzQ",
+        page,
+    )
     assert got["sender"] == "Priya Raman"
     assert got["sent_at"] == "2025-11-01T10:05:00"
     assert got["channel"] == "email"

@@ -13,8 +13,7 @@ from companion.extract.page import Page
 CASES = {
     "<p>Install with <code>pip</code></p>": "Install with pip",
     "<div>Hi <span class='visually-hidden'>Hi</span><span aria-hidden='true'>Ada</span><script>x()</script>"
-    "<br>second line<ul><li>a</li><li>b</li></ul><style>p{}</style><div class='sr-only'><b>gone</b></div></div>":
-        "Hi Ada\nsecond line\n\na\n\nb",
+    "<br>second line<ul><li>a</li><li>b</li></ul><style>p{}</style><div class='sr-only'><b>gone</b></div></div>": "Hi Ada\nsecond line\n\na\n\nb",
     "<p>a</p><p></p><p></p><p>b</p>": "a\n\nb",
     "<table><tr><td>1</td><td>2</td></tr></table>tail": "12\n\ntail",
     "plain   text\n\n\n\nmore": "plain text\n\nmore",

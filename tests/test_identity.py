@@ -22,20 +22,23 @@ def kind_of(text, kind=None):
 JANE_LI = "https://www.linkedin.com/in/jane-doe/"
 
 
-@pytest.mark.parametrize("url", [
-    "uk.linkedin.com/in/Jane-Doe?trk=x",
-    "https://uk.linkedin.com/in/Jane-Doe?trk=x",
-    "https://www.linkedin.com/in/jane-doe/",
-    "https://www.linkedin.com/in/jane-doe",
-    "http://linkedin.com/in/JANE-DOE/",
-    "https://de.linkedin.com/in/jane-doe?originalSubdomain=de",
-    "https://www.linkedin.com/in/jane-doe/?miniProfileUrn=urn%3Ali%3Afs_miniProfile%3AACoAAB",
-    "https://www.linkedin.com/in/jane-doe/#experience",
-    "https://www.linkedin.com/in/jane-doe/details/experience/",
-    "https://www.linkedin.com/in/jane-doe/overlay/contact-info/",
-    "https://www.linkedin.com/in/jane%2Ddoe/",
-    "https://www.linkedin.com/mwlite/in/jane-doe",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "uk.linkedin.com/in/Jane-Doe?trk=x",
+        "https://uk.linkedin.com/in/Jane-Doe?trk=x",
+        "https://www.linkedin.com/in/jane-doe/",
+        "https://www.linkedin.com/in/jane-doe",
+        "http://linkedin.com/in/JANE-DOE/",
+        "https://de.linkedin.com/in/jane-doe?originalSubdomain=de",
+        "https://www.linkedin.com/in/jane-doe/?miniProfileUrn=urn%3Ali%3Afs_miniProfile%3AACoAAB",
+        "https://www.linkedin.com/in/jane-doe/#experience",
+        "https://www.linkedin.com/in/jane-doe/details/experience/",
+        "https://www.linkedin.com/in/jane-doe/overlay/contact-info/",
+        "https://www.linkedin.com/in/jane%2Ddoe/",
+        "https://www.linkedin.com/mwlite/in/jane-doe",
+    ],
+)
 def test_linkedin_variants_are_one_key(url):
     key = canonical_identity(url)
     assert key == {"kind": "linkedin", "value": JANE_LI, "url": JANE_LI}
@@ -68,11 +71,19 @@ def test_linkedin_slug_and_urn_with_kind():
     assert canonical_identity("urn:li:fsd_profile:ACoAAB3xK9s")["url"] is None
 
 
-@pytest.mark.parametrize("url", [
-    "https://twitter.com/JaneDoe", "https://x.com/janedoe", "https://mobile.twitter.com/JaneDoe",
-    "https://www.x.com/JaneDoe/", "http://www.twitter.com/JaneDoe?lang=en", "https://x.com/JaneDoe/with_replies",
-    "https://mobile.x.com/janedoe/media", "twitter.com/JANEDOE",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://twitter.com/JaneDoe",
+        "https://x.com/janedoe",
+        "https://mobile.twitter.com/JaneDoe",
+        "https://www.x.com/JaneDoe/",
+        "http://www.twitter.com/JaneDoe?lang=en",
+        "https://x.com/JaneDoe/with_replies",
+        "https://mobile.x.com/janedoe/media",
+        "twitter.com/JANEDOE",
+    ],
+)
 def test_twitter_is_x(url):
     assert canonical_identity(url) == {"kind": "x", "value": "https://x.com/janedoe", "url": "https://x.com/janedoe"}
 
@@ -81,7 +92,10 @@ def test_x_handles_ids_and_non_profiles():
     assert value("@JaneDoe", "x") == "https://x.com/janedoe"
     assert value("JaneDoe", "twitter") == "https://x.com/janedoe"
     assert canonical_identity("1412345678901234567", "x_id") == {
-        "kind": "x_id", "value": "1412345678901234567", "url": "https://x.com/i/user/1412345678901234567"}
+        "kind": "x_id",
+        "value": "1412345678901234567",
+        "url": "https://x.com/i/user/1412345678901234567",
+    }
     assert kind_of("https://x.com/i/user/1412345678901234567") == "x_id"
     assert kind_of("https://x.com/JaneDoe/status/1859999999999999999") == "url"
     assert kind_of("https://x.com/home") == "url"
@@ -89,20 +103,26 @@ def test_x_handles_ids_and_non_profiles():
     assert canonical_identity("@this_handle_is_far_too_long", "x") is None
 
 
-@pytest.mark.parametrize("text,kind", [
-    ("@jane@hachyderm.io", None),
-    ("@jane@Hachyderm.IO", None),
-    ("jane@hachyderm.io", "mastodon"),
-    ("acct:jane@hachyderm.io", None),
-    ("https://hachyderm.io/@jane", None),
-    ("https://HACHYDERM.io/@jane/", None),
-    ("https://mastodon.social/@jane@hachyderm.io", None),
-    ("https://hachyderm.io/users/jane", "mastodon"),
-    ("https://hachyderm.io/@jane/113498765432109876", "mastodon"),
-])
+@pytest.mark.parametrize(
+    "text,kind",
+    [
+        ("@jane@hachyderm.io", None),
+        ("@jane@Hachyderm.IO", None),
+        ("jane@hachyderm.io", "mastodon"),
+        ("acct:jane@hachyderm.io", None),
+        ("https://hachyderm.io/@jane", None),
+        ("https://HACHYDERM.io/@jane/", None),
+        ("https://mastodon.social/@jane@hachyderm.io", None),
+        ("https://hachyderm.io/users/jane", "mastodon"),
+        ("https://hachyderm.io/@jane/113498765432109876", "mastodon"),
+    ],
+)
 def test_mastodon_forms(text, kind):
     assert canonical_identity(text, kind) == {
-        "kind": "mastodon", "value": "@jane@hachyderm.io", "url": "https://hachyderm.io/@jane"}
+        "kind": "mastodon",
+        "value": "@jane@hachyderm.io",
+        "url": "https://hachyderm.io/@jane",
+    }
 
 
 def test_mastodon_remote_host_wins_and_ambiguous_paths_stay_urls():
@@ -112,19 +132,34 @@ def test_mastodon_remote_host_wins_and_ambiguous_paths_stay_urls():
     assert kind_of("https://hachyderm.io/@jane/113498765432109876") == "url"  # a post, not a profile
 
 
-@pytest.mark.parametrize("url", [
-    "https://github.com/JaneDoe", "https://github.com/janedoe?tab=repositories",
-    "https://www.github.com/janedoe/", "github.com/JANEDOE?tab=stars#top",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://github.com/JaneDoe",
+        "https://github.com/janedoe?tab=repositories",
+        "https://www.github.com/janedoe/",
+        "github.com/JANEDOE?tab=stars#top",
+    ],
+)
 def test_github(url):
-    assert canonical_identity(url) == {"kind": "github", "value": "https://github.com/janedoe",
-                                       "url": "https://github.com/janedoe"}
+    assert canonical_identity(url) == {
+        "kind": "github",
+        "value": "https://github.com/janedoe",
+        "url": "https://github.com/janedoe",
+    }
 
 
-@pytest.mark.parametrize("url", [
-    "https://github.com/orgs/acme/people", "https://github.com/settings/profile", "https://github.com/features",
-    "https://github.com/janedoe/kith-sync", "https://github.com/marketplace", "https://github.com/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://github.com/orgs/acme/people",
+        "https://github.com/settings/profile",
+        "https://github.com/features",
+        "https://github.com/janedoe/kith-sync",
+        "https://github.com/marketplace",
+        "https://github.com/",
+    ],
+)
 def test_github_reserved_and_repo_paths_are_not_users(url):
     assert kind_of(url) == "url"
 
@@ -135,11 +170,15 @@ def test_github_login_and_id_with_kind():
     assert canonical_identity("4815162", "github_id") == {"kind": "github_id", "value": "4815162", "url": None}
 
 
-@pytest.mark.parametrize("text", ["Jane.Doe@Example.COM", "mailto:jane.doe@example.com?subject=hi",
-                                  "  jane.doe@EXAMPLE.com "])
+@pytest.mark.parametrize(
+    "text", ["Jane.Doe@Example.COM", "mailto:jane.doe@example.com?subject=hi", "  jane.doe@EXAMPLE.com "]
+)
 def test_email_normalised(text):
-    assert canonical_identity(text) == {"kind": "email", "value": "jane.doe@example.com",
-                                        "url": "mailto:jane.doe@example.com"}
+    assert canonical_identity(text) == {
+        "kind": "email",
+        "value": "jane.doe@example.com",
+        "url": "mailto:jane.doe@example.com",
+    }
 
 
 def test_bad_emails():
@@ -169,9 +208,25 @@ def test_generic_urls():
     assert value("jane.example") == "https://jane.example/"
 
 
-@pytest.mark.parametrize("junk", [None, 123, "", "   ", "http://", "https://[::1", "ftp://example.com/x",
-                                  "javascript:alert(1)", "@", "@@", "x" * 5000, "https://x.com/" + "a" * 3000,
-                                  "\ud800", "https://exa mple.com/"])
+@pytest.mark.parametrize(
+    "junk",
+    [
+        None,
+        123,
+        "",
+        "   ",
+        "http://",
+        "https://[::1",
+        "ftp://example.com/x",
+        "javascript:alert(1)",
+        "@",
+        "@@",
+        "x" * 5000,
+        "https://x.com/" + "a" * 3000,
+        "\ud800",
+        "https://exa mple.com/",
+    ],
+)
 def test_never_raises(junk):
     canonical_identity(junk)
     for kind in ("linkedin", "github", "x", "mastodon", "email", "phone", "url", "linkedin_urn"):
@@ -181,9 +236,11 @@ def test_never_raises(junk):
 
 def test_identities_for_url():
     assert identities_for_url("https://uk.linkedin.com/in/Jane-Doe?trk=x") == [
-        {"kind": "linkedin", "value": JANE_LI, "url": JANE_LI}]
+        {"kind": "linkedin", "value": JANE_LI, "url": JANE_LI}
+    ]
     assert identities_for_url("https://jane.example/blog/") == [
-        {"kind": "url", "value": "https://jane.example/blog", "url": "https://jane.example/blog/"}]
+        {"kind": "url", "value": "https://jane.example/blog", "url": "https://jane.example/blog/"}
+    ]
     assert identities_for_url("not a url at all") == []
 
 
@@ -215,13 +272,25 @@ def test_linkedin_fast_path_gives_the_general_paths_key():
         chars = alphabet if rng.random() < 0.3 else "abcXYZ019-_"
         slug = "".join(rng.choice(chars) for _ in range(rng.randint(0, 14)))
         scheme = rng.choice(["https://", "http://", "HTTPS://", "", "//"])
-        host = rng.choice(["www.linkedin.com", "linkedin.com", "uk.linkedin.com", "WWW.LinkedIn.com",
-                           "www.linkedin.com.evil.example", "linkedin.co"])
+        host = rng.choice(
+            [
+                "www.linkedin.com",
+                "linkedin.com",
+                "uk.linkedin.com",
+                "WWW.LinkedIn.com",
+                "www.linkedin.com.evil.example",
+                "linkedin.co",
+            ]
+        )
         path = rng.choice(["/in/", "/in//", "/pub/", "/mwlite/in/", "/IN/"])
         tail = rng.choice(["", "/", "//", "?trk=x", "#about", "/details/", " ", "\n"])
         urls.append(rng.choice([" ", ""]) + scheme + host + path + slug + tail)
-    urls += ["https://www.linkedin.com/in/Jane-Doe-1a2b3c", "https://linkedin.com/in/jane_doe/",
-             "http://www.linkedin.com/in/x" + "a" * 300, "https://www.linkedin.com/in/-/"]
+    urls += [
+        "https://www.linkedin.com/in/Jane-Doe-1a2b3c",
+        "https://linkedin.com/in/jane_doe/",
+        "http://www.linkedin.com/in/x" + "a" * 300,
+        "https://www.linkedin.com/in/-/",
+    ]
     fast_hits = 0
     for url in urls:
         fast = identity._LINKEDIN_FAST.fullmatch(url) is not None

@@ -39,13 +39,15 @@ def reference_suggest_similar_batch(db, new_ids, *, now=None):
     made = 0
     for cid in sorted(new_ids):
         cid, name, company, location = db.execute(
-            "SELECT id, name, company, location FROM contacts WHERE id = ?", [cid]).fetchone()
+            "SELECT id, name, company, location FROM contacts WHERE id = ?", [cid]
+        ).fetchone()
         if not name or not (company or location):
             continue
         candidates = db.execute(
             "SELECT id, name, company FROM contacts WHERE id < ? AND ((? IS NOT NULL AND lower(company) = lower(?))"
             " OR (? IS NOT NULL AND lower(location) = lower(?))) ORDER BY id LIMIT 500",
-            [cid, company, company, location, location]).fetchall()
+            [cid, company, company, location, location],
+        ).fetchall()
         mine = " ".join(sorted(name.lower().split()))
         scored = []
         for other, other_name, other_company in candidates:
@@ -56,8 +58,9 @@ def reference_suggest_similar_batch(db, new_ids, *, now=None):
             if contacts.provably_different(db, cid, other):
                 continue
             same = "company" if company and other_company and company.lower() == other_company.lower() else "location"
-            contacts.suggest_merge(db, cid, other, float(-negative), f"similar name ({-negative:.0f}%) and the same {same}",
-                                   now=now)
+            contacts.suggest_merge(
+                db, cid, other, float(-negative), f"similar name ({-negative:.0f}%) and the same {same}", now=now
+            )
             made += 1
     return made
 
@@ -66,21 +69,31 @@ def seed(db):
     """Contacts already there: some at the big employers, with a place, some sharing names."""
     rng_names = ["Emily Wilson", "Timothy Gonzalez", "Jessica Williams", "Emily Wilsen", "Tim Gonzalez"]
     for i, name in enumerate(rng_names * 3):
-        contacts.resolve_and_upsert(db, {"name": name, "company": ["Nova Cloud", "Polar Media", "nova cloud"][i % 3],
-                                         "location": ["Berlin", "Lisbon"][i % 2]},
-                                    [{"kind": "url", "value": f"https://example.com/{i}", "url": None}])
+        contacts.resolve_and_upsert(
+            db,
+            {
+                "name": name,
+                "company": ["Nova Cloud", "Polar Media", "nova cloud"][i % 3],
+                "location": ["Berlin", "Lisbon"][i % 2],
+            },
+            [{"kind": "url", "value": f"https://example.com/{i}", "url": None}],
+        )
     db.conn.commit()
 
 
 def snapshot(db) -> dict:
     def table(sql):
         return db.execute(sql).fetchall()
+
     return {
-        "contacts": table("SELECT id, name, given_name, family_name, company, title, location, field_sources,"
-                          " last_interaction_at, is_me FROM contacts ORDER BY id"),
+        "contacts": table(
+            "SELECT id, name, given_name, family_name, company, title, location, field_sources,"
+            " last_interaction_at, is_me FROM contacts ORDER BY id"
+        ),
         "identities": table("SELECT id, contact_id, kind, value, url, source FROM identities ORDER BY id"),
-        "suggestions": table("SELECT id, contact_id, other_contact_id, score, reason, status FROM merge_suggestions"
-                             " ORDER BY id"),
+        "suggestions": table(
+            "SELECT id, contact_id, other_contact_id, score, reason, status FROM merge_suggestions ORDER BY id"
+        ),
         "interactions": table("SELECT contact_id, kind, happened_at, summary FROM interactions ORDER BY id"),
         "notes": table("SELECT contact_id, body FROM notes ORDER BY id"),
         "changes": table("SELECT contact_id, field, old_value, new_value FROM profile_changes ORDER BY id"),
@@ -138,7 +151,9 @@ def test_fast_import_matches_the_per_row_reference(files, monkeypatch):
     first_import = fast[0]
     assert len(first_import["contacts"]) > 3500
     assert len(first_import["suggestions"]) >= 10
-    biggest = max(sum(1 for c in first_import["contacts"] if c[4] == company)
-                  for company in {c[4] for c in first_import["contacts"]})
+    biggest = max(
+        sum(1 for c in first_import["contacts"] if c[4] == company)
+        for company in {c[4] for c in first_import["contacts"]}
+    )
     assert biggest > 500, "a company bigger than the 500-candidate window"
     assert len(fast[2]["changes"]) > len(fast[1]["changes"]), "the newer export changed jobs"

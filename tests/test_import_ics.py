@@ -32,8 +32,10 @@ def test_the_calendar_gives_exactly_the_expected_interactions(tmp_path):
     assert interactions(db_path, "import:ics") == EXPECTED
     assert report["added"] == {"met interactions": 11}
     assert skips(report) == {"cancelled": 2, "you declined": 1, "with nobody who is in Kith": 1}
-    assert report["warnings"] == ["your addresses (me@example.com) came from --me",
-                                  f"{ICS}: 1 declined invitations from people in Kith (not counted as met)"]
+    assert report["warnings"] == [
+        "your addresses (me@example.com) came from --me",
+        f"{ICS}: 1 declined invitations from people in Kith (not counted as met)",
+    ]
     assert report["rows"] == 15  # instances up to now: 6 weekly - EXDATE + RDATE + 9 single events (not 2099's)
 
 
@@ -53,10 +55,10 @@ def test_reimporting_adds_nothing_and_a_folder_reads_every_calendar(tmp_path):
     (folder / "broken.ics").write_text("BEGIN:VCALENDAR\nthis is not\nEND:VEVENT\n")
     report = import_json(db_path, "ics", folder, "--me", ME)
     assert dump(db_path) == before
-    assert report["already_present"] == {"met interactions": 11,
-                                         "the same event met twice (overlapping calendars)": 11}
+    assert report["already_present"] == {"met interactions": 11, "the same event met twice (overlapping calendars)": 11}
     assert [s["file"] for s in report["skipped_rows"] if s["reason"].startswith("not a readable calendar")] == [
-        str(folder / "broken.ics")]
+        str(folder / "broken.ics")
+    ]
 
 
 def test_a_broken_single_file_is_refused_and_nothing_written(tmp_path):
@@ -83,14 +85,17 @@ def test_open_ended_recurrence_is_expanded_up_to_now_only(tmp_path):
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Kith tests//EN\r\nBEGIN:VEVENT\r\nUID:standup@example.com\r\n"
         "DTSTAMP:20240101T000000Z\r\nDTSTART;TZID=Europe/Berlin:20240325T093000\r\nRRULE:FREQ=DAILY\r\n"
         "SUMMARY:Stand-up\r\nORGANIZER:mailto:me@example.com\r\nATTENDEE:mailto:grace@example.org\r\n"
-        "END:VEVENT\r\nEND:VCALENDAR\r\n")
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
     db = open_db(db_path)
     report = import_ics(db, open_ended, me=[ME], now="2024-04-01T08:00:00Z").to_dict()
     db.close()
     rows = interactions(db_path, "import:ics")
     # 25–31 March; 1 April's 09:30 Berlin (07:30Z) is before 08:00Z. Berlin went to summer time on 31 March.
     assert [r["happened_at"] for r in rows] == [f"2024-03-{d}T08:30:00Z" for d in range(25, 31)] + [
-        "2024-03-31T07:30:00Z", "2024-04-01T07:30:00Z"]
+        "2024-03-31T07:30:00Z",
+        "2024-04-01T07:30:00Z",
+    ]
     assert rows[0]["external_id"] == "ics:standup@example.com/20240325T083000Z/grace@example.org"
     assert report["added"] == {"met interactions": 8}
 
@@ -101,11 +106,13 @@ def test_dry_run_writes_nothing(tmp_path):
     report = import_json(db_path, "ics", ICS, "--me", ME, "--dry-run")
     assert dump(db_path) == before
     assert [(r["happened_at"], r["summary"]) for r in report["would_record"]] == [
-        (r["happened_at"], r["summary"]) for r in EXPECTED]
+        (r["happened_at"], r["summary"]) for r in EXPECTED
+    ]
 
 
 def test_meetings_move_the_reconnect_queue_and_show_on_the_timeline(tmp_path):
     from datasette_plugins.queries import contact_page
+
     db_path = people_db(tmp_path / "kith.db")
     now = "2024-07-01T12:00:00Z"
     conn = sqlite3.connect(db_path)
@@ -113,7 +120,12 @@ def test_meetings_move_the_reconnect_queue_and_show_on_the_timeline(tmp_path):
     import_json(db_path, "ics", ICS, "--me", ME)
     # Met within 30 days of 1 July: Zoe (10 June) and Ada (15 June). Everyone else is still due.
     assert [p["name"] for p in reconnect_queue(conn, now)["people"]] == [
-        "Niklaus Wirth", "Linus", "Grace Hopper", "Renée Dupré", "Dmitri Orlov"]
+        "Niklaus Wirth",
+        "Linus",
+        "Grace Hopper",
+        "Renée Dupré",
+        "Dmitri Orlov",
+    ]
     ada = conn.execute("SELECT contact_id FROM identities WHERE value = 'ada@example.com'").fetchone()[0]
     timeline = [i for i in contact_page(conn, ada)["timeline"] if i["kind"] == "interaction"]
     conn.close()

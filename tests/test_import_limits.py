@@ -33,9 +33,22 @@ def test_an_oversized_member_is_refused_by_name_and_size_without_reading_it(tmp_
         write_member(archive, "Connections.csv", MAX_MEMBER_BYTES + 16 * 1024 * 1024)
     assert bomb.stat().st_size < 2 * 1024 * 1024  # a small file on disk
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    out = subprocess.run([sys.executable, "-c", "import sys; from companion.cli import main; sys.exit(main(prog_name='kith'))",
-                          "import", "linkedin", str(bomb), "--db", str(db_path)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from companion.cli import main; sys.exit(main(prog_name='kith'))",
+            "import",
+            "linkedin",
+            str(bomb),
+            "--db",
+            str(db_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode != 0
     message = out.stderr + out.stdout
     assert "Connections.csv" in message and "MB uncompressed" in message, message

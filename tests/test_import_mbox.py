@@ -30,10 +30,15 @@ MAIL = Path(__file__).parent / "fixtures" / "mail"
 MBOX = MAIL / "mailbox.mbox"
 ME = "me@example.com"
 # name, address, cadence in days (None: the circle's 30)
-PEOPLE = [("Ada Lovelace", "ada@example.com", None), ("Grace Hopper", "grace@example.org", None),
-          ("Linus", "linus@example.net", 7), ("Renée Dupré", "renee@example.fr", None),
-          ("Zoe", "zoe@example.be", None), ("Dmitri Orlov", "dmitri@example.ru", None),
-          ("Niklaus Wirth", "niklaus@example.ch", None)]
+PEOPLE = [
+    ("Ada Lovelace", "ada@example.com", None),
+    ("Grace Hopper", "grace@example.org", None),
+    ("Linus", "linus@example.net", 7),
+    ("Renée Dupré", "renee@example.fr", None),
+    ("Zoe", "zoe@example.be", None),
+    ("Dmitri Orlov", "dmitri@example.ru", None),
+    ("Niklaus Wirth", "niklaus@example.ch", None),
+]
 TABLES = ("contacts", "identities", "interactions", "notes", "messages", "merge_suggestions")
 
 
@@ -41,8 +46,16 @@ def people_db(db_path: Path, *, me_profile: bool = False) -> Path:
     """The people of the fixtures, in Kith since 2023, personal circle; optionally the user's own contact."""
     db = open_db(db_path)
     for name, address, cadence in PEOPLE + ([("Sam Rivera", ME, None)] if me_profile else []):
-        cid = create_contact(db, {"name": name, "circle": "personal", "keep_in_touch_days": cadence,
-                                  "is_me": int(address == ME), "created_at": "2023-01-01T00:00:00Z"})
+        cid = create_contact(
+            db,
+            {
+                "name": name,
+                "circle": "personal",
+                "keep_in_touch_days": cadence,
+                "is_me": int(address == ME),
+                "created_at": "2023-01-01T00:00:00Z",
+            },
+        )
         db["identities"].insert({"contact_id": cid, **canonical_identity(address, kind="email"), "source": "test"})
     db.close()
     return db_path
@@ -63,10 +76,15 @@ def interactions(db_path: Path, source: str) -> list[dict]:
     conn = sqlite3.connect(db_path)
     conn.row_factory = sqlite3.Row
     try:
-        return [dict(r) for r in conn.execute(
-            "SELECT (SELECT min(value) FROM identities WHERE contact_id = i.contact_id AND kind = 'email') AS contact,"
-            " kind, happened_at, direction, summary, source, external_id FROM interactions i WHERE source = ?"
-            " ORDER BY happened_at, external_id", [source])]
+        return [
+            dict(r)
+            for r in conn.execute(
+                "SELECT (SELECT min(value) FROM identities WHERE contact_id = i.contact_id AND kind = 'email') AS contact,"
+                " kind, happened_at, direction, summary, source, external_id FROM interactions i WHERE source = ?"
+                " ORDER BY happened_at, external_id",
+                [source],
+            )
+        ]
     finally:
         conn.close()
 
@@ -101,17 +119,26 @@ def test_the_mailbox_gives_exactly_the_expected_interactions(tmp_path):
     assert (report["created"], report["updated"], report["unchanged"]) == (0, 6, 0)
     assert skips(report) == {
         "the file ends inside this message's headers (a truncated last message)": 1,
-        "mailing list (List-Id)": 1, "a no-reply sender": 1, "bulk mail (Precedence: bulk)": 1,
-        "you were only in a Cc of more than 10 people": 1, "sent only to yourself": 1,
-        "with nobody who is in Kith": 4}
+        "mailing list (List-Id)": 1,
+        "a no-reply sender": 1,
+        "bulk mail (Precedence: bulk)": 1,
+        "you were only in a Cc of more than 10 people": 1,
+        "sent only to yourself": 1,
+        "with nobody who is in Kith": 4,
+    }
     truncated = next(s for s in report["skipped_rows"] if "truncated" in s["reason"])
     assert truncated["file"] == f"{MBOX}, byte {MBOX.read_bytes().rindex(b'From grace@example.org')}"
     assert report["warnings"] == ["your addresses (me@example.com) came from --me"]
     # Imported interactions move the reconnect clock (forward only).
     assert last_interactions(db_path) == {
-        "Ada Lovelace": "2024-03-11T08:00:00Z", "Grace Hopper": "2024-03-02T18:30:00Z",
-        "Linus": "2024-03-03T15:00:00Z", "Renée Dupré": "2024-03-04T09:00:00Z", "Zoe": "2024-03-07T10:00:00Z",
-        "Dmitri Orlov": "2024-03-08T06:00:00Z", "Niklaus Wirth": None}
+        "Ada Lovelace": "2024-03-11T08:00:00Z",
+        "Grace Hopper": "2024-03-02T18:30:00Z",
+        "Linus": "2024-03-03T15:00:00Z",
+        "Renée Dupré": "2024-03-04T09:00:00Z",
+        "Zoe": "2024-03-07T10:00:00Z",
+        "Dmitri Orlov": "2024-03-08T06:00:00Z",
+        "Niklaus Wirth": None,
+    }
 
 
 def test_reimporting_adds_nothing(tmp_path):
@@ -141,7 +168,9 @@ def test_an_overlapping_export_adds_nothing_twice_and_finds_the_earlier_message(
     first = import_json(db_path, "mbox", older, "--me", ME)
     assert first["added"] == {"emailed interactions": 2}
     assert [(r["happened_at"], r["direction"]) for r in interactions(db_path, "import:mbox")] == [
-        ("2024-03-03T15:00:00Z", "in"), ("2024-03-11T08:20:00Z", "in")]
+        ("2024-03-03T15:00:00Z", "in"),
+        ("2024-03-11T08:20:00Z", "in"),
+    ]
     full = import_json(db_path, "mbox", MBOX, "--me", ME)
     assert full["added"] == {"emailed interactions": 6, "emailed interactions moved to an earlier message": 1}
     assert interactions(db_path, "import:mbox") == json.loads((MAIL / "mailbox.expected.json").read_text("utf-8"))
@@ -173,8 +202,10 @@ def test_a_maildir_and_eml_files_read_like_the_mbox(tmp_path):
 def test_who_you_are_comes_from_me_else_the_profile_else_your_sent_mail(tmp_path):
     guessed = people_db(tmp_path / "guessed.db")
     report = import_json(guessed, "mbox", MBOX)
-    assert report["warnings"] == ["your addresses (me@example.com) came from the most frequent From of your sent"
-                                  " mail: me@example.com (7 messages)"]
+    assert report["warnings"] == [
+        "your addresses (me@example.com) came from the most frequent From of your sent"
+        " mail: me@example.com (7 messages)"
+    ]
     profile = people_db(tmp_path / "profile.db", me_profile=True)
     report = import_json(profile, "mbox", MBOX)
     assert report["warnings"] == ["your addresses (me@example.com) came from your own contact in Kith (is_me)"]
@@ -182,8 +213,12 @@ def test_who_you_are_comes_from_me_else_the_profile_else_your_sent_mail(tmp_path
     # No --me, no Profile, no sent mail and no Delivered-To: refused, nothing written.
     blind = people_db(tmp_path / "blind.db")
     anonymous = tmp_path / "anonymous.mbox"
-    anonymous.write_bytes(b"".join(m.replace(b"X-Gmail-Labels: Sent\n", b"").replace(
-        b"Delivered-To: me@example.com\n", b"") for _, m in _messages(MBOX)))
+    anonymous.write_bytes(
+        b"".join(
+            m.replace(b"X-Gmail-Labels: Sent\n", b"").replace(b"Delivered-To: me@example.com\n", b"")
+            for _, m in _messages(MBOX)
+        )
+    )
     before = dump(blind)
     result = kith("import", "mbox", anonymous, "--db", blind, ok=False)
     assert result.exit_code == 1 and "could not tell which address is yours" in result.output
@@ -202,16 +237,21 @@ def test_add_people_adds_whom_you_wrote_to_often_enough(tmp_path):
     report = import_json(db_path, "mbox", MBOX, "--me", ME, "--add-people", "2")
     assert report["created"] == 1
     conn = sqlite3.connect(db_path)
-    name, cid = conn.execute("SELECT c.name, c.id FROM contacts c JOIN identities i ON i.contact_id = c.id"
-                             " WHERE i.value = 'juergen@example.de'").fetchone()
-    rows = conn.execute("SELECT happened_at, direction, summary FROM interactions WHERE contact_id = ?"
-                        " ORDER BY happened_at", [cid]).fetchall()
+    name, cid = conn.execute(
+        "SELECT c.name, c.id FROM contacts c JOIN identities i ON i.contact_id = c.id"
+        " WHERE i.value = 'juergen@example.de'"
+    ).fetchone()
+    rows = conn.execute(
+        "SELECT happened_at, direction, summary FROM interactions WHERE contact_id = ? ORDER BY happened_at", [cid]
+    ).fetchall()
     assert conn.execute("SELECT count(*) FROM identities WHERE value = 'stranger@example.com'").fetchone()[0] == 0
     conn.close()
     assert name == "Jürgen Weiß"  # from an RFC 2047 header
     # His thread of 5 March (his mail, your reply) counts once, at his message; the contract another day.
-    assert rows == [("2024-03-05T12:00:00Z", "in", "Angebot — Hallo Sam, anbei das Angebot."),
-                    ("2024-03-06T09:00:00Z", "out", "Vertrag — Hier ist der Vertrag.")]
+    assert rows == [
+        ("2024-03-05T12:00:00Z", "in", "Angebot — Hallo Sam, anbei das Angebot."),
+        ("2024-03-06T09:00:00Z", "out", "Vertrag — Hier ist der Vertrag."),
+    ]
 
 
 def test_dry_run_shows_what_would_be_recorded_and_writes_nothing(tmp_path):
@@ -249,25 +289,30 @@ def test_the_reconnect_queue_drops_the_people_you_emailed(tmp_path):
 def test_broken_mime_unknown_charsets_and_future_dates_never_stop_an_import(tmp_path):
     db_path = people_db(tmp_path / "kith.db")
     odd = tmp_path / "odd.mbox"
-    odd.write_bytes(b"".join([
-        b"From ada@example.com Sat Mar 16 10:00:00 2024\n"
-        b"From: Ada Lovelace <ada@example.com>\nTo: me@example.com\nDate: Sat, 16 Mar 2024 10:00:00 +0000\n"
-        b"Subject: =?x-no-such-charset?q?Caf=E9?= and =?utf-8?b?broken*base64?=\nMessage-ID: <odd-1@example.com>\n"
-        b"Content-Type: multipart/mixed\nContent-Transfer-Encoding: base64\n\n"
-        b"--nowhere\n\x00\xff\xfe garbage !!! ====\n\n",
-        b"From grace@example.org Sun Mar 17 10:00:00 2024\n"
-        b"From: Grace Hopper <grace@example.org>\nTo: me@example.com\nDate: Thu, 1 Jan 2099 10:00:00 +0000\n"
-        b"Subject: From the future\nMessage-ID: <future-1@example.com>\n\nHello from 2099.\n\n",
-        b"From linus@example.net Mon Mar 18 10:00:00 2024\n"
-        b"From: Linus <linus@example.net>\nTo: me@example.com\nDate: not a date at all\n"
-        b"Subject: Dated by its postmark\nMessage-ID: <postmark-1@example.com>\n"
-        b"Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n"
-        b"Soft=\nbreak and =E2=80=94 dash=ZZ.\n",
-    ]))
+    odd.write_bytes(
+        b"".join(
+            [
+                b"From ada@example.com Sat Mar 16 10:00:00 2024\n"
+                b"From: Ada Lovelace <ada@example.com>\nTo: me@example.com\nDate: Sat, 16 Mar 2024 10:00:00 +0000\n"
+                b"Subject: =?x-no-such-charset?q?Caf=E9?= and =?utf-8?b?broken*base64?=\nMessage-ID: <odd-1@example.com>\n"
+                b"Content-Type: multipart/mixed\nContent-Transfer-Encoding: base64\n\n"
+                b"--nowhere\n\x00\xff\xfe garbage !!! ====\n\n",
+                b"From grace@example.org Sun Mar 17 10:00:00 2024\n"
+                b"From: Grace Hopper <grace@example.org>\nTo: me@example.com\nDate: Thu, 1 Jan 2099 10:00:00 +0000\n"
+                b"Subject: From the future\nMessage-ID: <future-1@example.com>\n\nHello from 2099.\n\n",
+                b"From linus@example.net Mon Mar 18 10:00:00 2024\n"
+                b"From: Linus <linus@example.net>\nTo: me@example.com\nDate: not a date at all\n"
+                b"Subject: Dated by its postmark\nMessage-ID: <postmark-1@example.com>\n"
+                b"Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n"
+                b"Soft=\nbreak and =E2=80=94 dash=ZZ.\n",
+            ]
+        )
+    )
     report = import_json(db_path, "mbox", odd, "--me", ME)
     assert [(r["contact"], r["happened_at"], r["summary"]) for r in interactions(db_path, "import:mbox")] == [
         ("ada@example.com", "2024-03-16T10:00:00Z", "Café and =?utf-8?b?broken*base64?="),
-        ("linus@example.net", "2024-03-18T10:00:00Z", "Dated by its postmark — Softbreak and — dash=ZZ.")]
+        ("linus@example.net", "2024-03-18T10:00:00Z", "Dated by its postmark — Softbreak and — dash=ZZ."),
+    ]
     assert skips(report) == {"dated in the future": 1}
 
 
@@ -277,33 +322,43 @@ def test_one_huge_message_does_not_enter_memory(tmp_path):
     big = tmp_path / "big.mbox"
     line = b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0NTY3\n"
     with open(big, "wb") as out:
-        out.write(b"From ada@example.com Sat Mar 16 10:00:00 2024\nFrom: Ada Lovelace <ada@example.com>\n"
-                  b"To: me@example.com\nDate: Sat, 16 Mar 2024 10:00:00 +0000\nSubject: The scans\n"
-                  b"Message-ID: <scans@example.com>\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"
-                  b"Content-Type: text/plain\n\nAll of them, attached.\n--b\nContent-Type: image/tiff\n"
-                  b"Content-Disposition: attachment; filename=scans.tif\nContent-Transfer-Encoding: base64\n\n")
+        out.write(
+            b"From ada@example.com Sat Mar 16 10:00:00 2024\nFrom: Ada Lovelace <ada@example.com>\n"
+            b"To: me@example.com\nDate: Sat, 16 Mar 2024 10:00:00 +0000\nSubject: The scans\n"
+            b"Message-ID: <scans@example.com>\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"
+            b"Content-Type: text/plain\n\nAll of them, attached.\n--b\nContent-Type: image/tiff\n"
+            b"Content-Disposition: attachment; filename=scans.tif\nContent-Transfer-Encoding: base64\n\n"
+        )
         chunk = line * (1 << 14)
         for _ in range((150 << 20) // len(chunk)):
             out.write(chunk)
-        out.write(b"--b--\n\nFrom grace@example.org Sun Mar 17 10:00:00 2024\nFrom: Grace Hopper <grace@example.org>\n"
-                  b"To: me@example.com\nDate: Sun, 17 Mar 2024 10:00:00 +0000\nSubject: After the scans\n\nHi.\n")
+        out.write(
+            b"--b--\n\nFrom grace@example.org Sun Mar 17 10:00:00 2024\nFrom: Grace Hopper <grace@example.org>\n"
+            b"To: me@example.com\nDate: Sun, 17 Mar 2024 10:00:00 +0000\nSubject: After the scans\n\nHi.\n"
+        )
     peak = tmp_path / "peak"
     # The process writes its own VmHWM (peak RSS since exec) as it exits; wait4's ru_maxrss would also
     # count the forked copy of this test process.
-    kith = ("import atexit, sys\n"
-            "def peak():\n"
-            "    kib = next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:'))\n"
-            f"    open({str(peak)!r}, 'w').write(kib)\n"
-            "atexit.register(peak)\n"
-            "sys.argv[0] = 'kith'\n"
-            "from companion.cli import main\n"
-            "main()\n")
-    proc = subprocess.run([sys.executable, "-c", kith, "import", "mbox", str(big), "--db", str(db_path), "--me", ME,
-                           "--json"], capture_output=True)
+    kith = (
+        "import atexit, sys\n"
+        "def peak():\n"
+        "    kib = next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:'))\n"
+        f"    open({str(peak)!r}, 'w').write(kib)\n"
+        "atexit.register(peak)\n"
+        "sys.argv[0] = 'kith'\n"
+        "from companion.cli import main\n"
+        "main()\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", kith, "import", "mbox", str(big), "--db", str(db_path), "--me", ME, "--json"],
+        capture_output=True,
+    )
     assert proc.returncode == 0, proc.stderr.decode()
     assert json.loads(proc.stdout)["added"] == {"emailed interactions": 2}
     assert [r["summary"] for r in interactions(db_path, "import:mbox")] == [
-        "The scans — All of them, attached.", "After the scans — Hi."]
+        "The scans — All of them, attached.",
+        "After the scans — Hi.",
+    ]
     peak_mb = int(peak.read_text()) / 1024
     # Kith's own baseline (Python, the store, the importers) is 60-90 MB; reading the message whole
     # would add its 150 MB on top, so staying under the message's size shows it streamed past.

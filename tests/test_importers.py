@@ -21,8 +21,19 @@ FIXTURES = Path(__file__).parent / "fixtures" / "imports"
 LINKEDIN = FIXTURES / "linkedin"
 ADA = "https://www.linkedin.com/in/ada-lovelace/"
 SAM = "https://www.linkedin.com/in/sam-rivera"
-TABLES = ("contacts", "identities", "notes", "messages", "interactions", "profile_changes", "tags",
-          "contact_tags", "merge_suggestions", "relationships", "exchanges")
+TABLES = (
+    "contacts",
+    "identities",
+    "notes",
+    "messages",
+    "interactions",
+    "profile_changes",
+    "tags",
+    "contact_tags",
+    "merge_suggestions",
+    "relationships",
+    "exchanges",
+)
 
 
 def kith(*args: str, ok: bool = True):
@@ -57,8 +68,10 @@ def contact_by_identity(db_path: Path, kind: str, value: str) -> dict:
     conn = sqlite3.connect(db_path)
     conn.row_factory = sqlite3.Row
     try:
-        row = conn.execute("SELECT c.* FROM contacts c JOIN identities i ON i.contact_id = c.id"
-                           " WHERE i.kind = ? AND i.value = ?", [kind, value]).fetchone()
+        row = conn.execute(
+            "SELECT c.* FROM contacts c JOIN identities i ON i.contact_id = c.id WHERE i.kind = ? AND i.value = ?",
+            [kind, value],
+        ).fetchone()
         return dict(row) if row else None
     finally:
         conn.close()
@@ -66,18 +79,24 @@ def contact_by_identity(db_path: Path, kind: str, value: str) -> dict:
 
 # --- LinkedIn ---------------------------------------------------------------------------------
 
+
 def test_linkedin_folder_import(db_path):
     report = import_json("linkedin", "--db", db_path, LINKEDIN)
     assert report["created"] == 7 and report["updated"] == 0
     reasons = {(Path(s["file"]).name, s["line"]): s["reason"] for s in report["skipped_rows"]}
-    assert reasons == {("Connections.csv", 11): "no name, profile URL or email",
-                       ("messages.csv", 12): "an empty message",
-                       ("Invitations.csv", 4): "invitation from Stranger Danger, who is not a contact"}
+    assert reasons == {
+        ("Connections.csv", 11): "no name, profile URL or email",
+        ("messages.csv", 12): "an empty message",
+        ("Invitations.csv", 4): "invitation from Stranger Danger, who is not a contact",
+    }
     assert report["added"]["messages"] == 10 and report["added"]["contacts created from messages"] == 1
 
     ada = contact_by_identity(db_path, "linkedin", ADA)
     assert (ada["name"], ada["company"], ada["title"]) == (
-        "Ada Lovelace", "Analytical Engines Ltd", "Programmer, Poet of Science")
+        "Ada Lovelace",
+        "Analytical Engines Ltd",
+        "Programmer, Poet of Science",
+    )
     jose = contact_by_identity(db_path, "email", "jose.muller@example.com")
     assert jose["name"] == "José Müller-Lüdenscheidt" and jose["company"] == "Acme, Inc."
     zoe = contact_by_identity(db_path, "linkedin", "https://www.linkedin.com/in/zoe-angstrom/")
@@ -86,26 +105,35 @@ def test_linkedin_folder_import(db_path):
     assert (wei["name"], wei["title"]) == ("Wei 张", "高级工程师")
 
     # Connected On is the first interaction, and moves the reconnect clock.
-    assert q(db_path, "SELECT kind, happened_at FROM interactions WHERE contact_id = ? ORDER BY happened_at",
-             [ada["id"]]) == [("invitation", "2015-12-09T20:03:00Z"), ("connected", "2015-12-10T00:00:00Z")]
+    assert q(
+        db_path, "SELECT kind, happened_at FROM interactions WHERE contact_id = ? ORDER BY happened_at", [ada["id"]]
+    ) == [("invitation", "2015-12-09T20:03:00Z"), ("connected", "2015-12-10T00:00:00Z")]
     # Messages: direction from the user (auto-detected), the sender's contact, or the recipient's for ours.
-    ada_messages = q(db_path, "SELECT direction, sender, sent_at FROM messages WHERE contact_id = ? ORDER BY sent_at",
-                     [ada["id"]])
+    ada_messages = q(
+        db_path, "SELECT direction, sender, sent_at FROM messages WHERE contact_id = ? ORDER BY sent_at", [ada["id"]]
+    )
     assert ada_messages == [
-        ("in", "Ada Lovelace", "2024-01-02T10:00:00Z"), ("out", "Sam Rivera", "2024-01-02T11:30:05Z"),
-        ("in", "Ada Lovelace", "2024-01-03T09:15:00Z"), ("out", "Sam Rivera", "2024-04-01T10:00:00Z")]
+        ("in", "Ada Lovelace", "2024-01-02T10:00:00Z"),
+        ("out", "Sam Rivera", "2024-01-02T11:30:05Z"),
+        ("in", "Ada Lovelace", "2024-01-03T09:15:00Z"),
+        ("out", "Sam Rivera", "2024-04-01T10:00:00Z"),
+    ]
     assert ada["last_interaction_at"] == "2024-04-01T10:00:00Z"
     # A message with no profile URL is matched by the sender's (unique) name.
     linus = q(db_path, "SELECT id FROM contacts WHERE name = 'Linus Nakamura'")[0][0]
     assert q(db_path, "SELECT body FROM messages WHERE contact_id = ?", [linus]) == [("Thanks for the intro!",)]
     # Someone who messaged but is not a connection becomes a contact with their LinkedIn key.
-    assert contact_by_identity(db_path, "linkedin", "https://www.linkedin.com/in/rita-recruiter-42/")["name"] == \
-        "Rita Recruiter"
+    assert (
+        contact_by_identity(db_path, "linkedin", "https://www.linkedin.com/in/rita-recruiter-42/")["name"]
+        == "Rita Recruiter"
+    )
     # Subject and unknown columns are kept with the message, not dropped.
     body = q(db_path, "SELECT body FROM messages WHERE body LIKE 'Tuesday works%'")[0][0]
     assert "[ATTACHMENTS: https://www.linkedin.com/dms/attachment/notes.pdf]" in body
-    assert q(db_path, "SELECT body FROM messages WHERE body LIKE 'Exciting opportunity%'")[0][0] == \
-        "Exciting opportunity\n\nHi Sam, are you open to new roles?"
+    assert (
+        q(db_path, "SELECT body FROM messages WHERE body LIKE 'Exciting opportunity%'")[0][0]
+        == "Exciting opportunity\n\nHi Sam, are you open to new roles?"
+    )
     # The user's message to a group is on each recipient's timeline, each with its own external id.
     group = q(db_path, "SELECT contact_id, external_id FROM messages WHERE body LIKE 'Ada, meet Grace%'")
     assert len(group) == 2 and len({g[1] for g in group}) == 2
@@ -128,15 +156,18 @@ def test_linkedin_zip_and_single_csv(db_path, tmp_path):
         for f in LINKEDIN.iterdir():
             zf.write(f, f"Basic_LinkedInDataExport_01-02-2025/{f.name}")
         # Profile.csv names the user, so direction does not rely on guessing.
-        zf.writestr("Basic_LinkedInDataExport_01-02-2025/Profile.csv",
-                    "First Name,Last Name,Maiden Name,Headline\nSam,Rivera,,Engineer\n")
+        zf.writestr(
+            "Basic_LinkedInDataExport_01-02-2025/Profile.csv",
+            "First Name,Last Name,Maiden Name,Headline\nSam,Rivera,,Engineer\n",
+        )
     report = import_json("linkedin", "--db", db_path, archive)
     assert report["created"] == 7 and report["added"]["messages"] == 10
     assert "Profile.csv" in " ".join(report["warnings"])
     folder_db = tmp_path / "folder.db"
     import_json("linkedin", "--db", folder_db, LINKEDIN)
-    assert q(db_path, "SELECT direction, body FROM messages ORDER BY external_id") == \
-        q(folder_db, "SELECT direction, body FROM messages ORDER BY external_id")
+    assert q(db_path, "SELECT direction, body FROM messages ORDER BY external_id") == q(
+        folder_db, "SELECT direction, body FROM messages ORDER BY external_id"
+    )
 
     single = tmp_path / "single.db"
     report = import_json("linkedin", "--db", single, LINKEDIN / "Connections.csv")
@@ -150,8 +181,15 @@ def test_capture_saved_contact_is_not_duplicated(db_path):
     db = open_db(db_path)
     # As a capture of Ada's profile would save her: another URL form of the same key, fresher fields.
     key = canonical_identity("https://de.linkedin.com/in/Ada-Lovelace?trk=public_profile", kind="linkedin")
-    cid, _ = resolve_and_upsert(db, {"name": "Ada Lovelace (she/her)", "title": "Countess & Analyst",
-                                     "sources": {"name": "json-ld", "title": "json-ld"}}, [key])
+    cid, _ = resolve_and_upsert(
+        db,
+        {
+            "name": "Ada Lovelace (she/her)",
+            "title": "Countess & Analyst",
+            "sources": {"name": "json-ld", "title": "json-ld"},
+        },
+        [key],
+    )
     db.close()
     report = import_json("linkedin", "--db", db_path, LINKEDIN)
     assert report["created"] == 6 and report["updated"] == 1
@@ -165,16 +203,25 @@ def test_capture_saved_contact_is_not_duplicated(db_path):
 def test_newer_export_records_a_job_change(db_path, tmp_path):
     import_json("linkedin", "--db", db_path, LINKEDIN / "Connections.csv")
     newer = tmp_path / "Connections.csv"
-    newer.write_text((LINKEDIN / "Connections.csv").read_text(encoding="utf-8").replace(
-        "US Navy,Rear Admiral", "Remington Rand,Director of Automatic Programming"), encoding="utf-8")
+    newer.write_text(
+        (LINKEDIN / "Connections.csv")
+        .read_text(encoding="utf-8")
+        .replace("US Navy,Rear Admiral", "Remington Rand,Director of Automatic Programming"),
+        encoding="utf-8",
+    )
     report = import_json("linkedin", "--db", db_path, newer)
     assert report["updated"] == 1 and report["created"] == 0
     grace = contact_by_identity(db_path, "linkedin", "https://www.linkedin.com/in/gracehopper/")
     assert grace["company"] == "Remington Rand"
-    changes = q(db_path, "SELECT field, old_value, new_value FROM profile_changes WHERE contact_id = ? ORDER BY field",
-                [grace["id"]])
-    assert changes == [("company", "US Navy", "Remington Rand"),
-                       ("title", "Rear Admiral", "Director of Automatic Programming")]
+    changes = q(
+        db_path,
+        "SELECT field, old_value, new_value FROM profile_changes WHERE contact_id = ? ORDER BY field",
+        [grace["id"]],
+    )
+    assert changes == [
+        ("company", "US Navy", "Remington Rand"),
+        ("title", "Rear Admiral", "Director of Automatic Programming"),
+    ]
 
 
 def test_columns_by_name_and_unknown_columns_kept(db_path, tmp_path):
@@ -182,13 +229,15 @@ def test_columns_by_name_and_unknown_columns_kept(db_path, tmp_path):
     csv_file.write_text(
         "Position,Company,Connected On,URL,Last Name,First Name,Phone Number,Birthday\n"
         "CTO,Hooli,02 Feb 2023,https://www.linkedin.com/in/gavin-b,Belson,Gavin,+1 650 555 0100,\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     report = import_json("linkedin", "--db", db_path, csv_file)
     assert report["created"] == 1
     gavin = contact_by_identity(db_path, "linkedin", "https://www.linkedin.com/in/gavin-b/")
     assert (gavin["name"], gavin["company"], gavin["title"]) == ("Gavin Belson", "Hooli", "CTO")
     assert q(db_path, "SELECT body FROM notes WHERE contact_id = ?", [gavin["id"]]) == [
-        ("From LinkedIn Connections.csv:\nPhone Number: +1 650 555 0100",)]
+        ("From LinkedIn Connections.csv:\nPhone Number: +1 650 555 0100",)
+    ]
 
 
 def test_message_direction_needs_to_know_the_user(db_path, tmp_path):
@@ -196,13 +245,20 @@ def test_message_direction_needs_to_know_the_user(db_path, tmp_path):
     lines = (LINKEDIN / "messages.csv").read_text(encoding="utf-8").splitlines()
     one.write_text("\n".join(lines[:3]) + "\n", encoding="utf-8")  # one conversation: Ada and Sam tie
     report = import_json("linkedin", "--db", db_path, one)
-    assert report["skipped_rows"] == [{"file": str(one), "line": None, "count": 2,
-                                       "reason": "could not tell which participant is you; "
-                                                 "re-run with --me-url or --me-name"}]
+    assert report["skipped_rows"] == [
+        {
+            "file": str(one),
+            "line": None,
+            "count": 2,
+            "reason": "could not tell which participant is you; re-run with --me-url or --me-name",
+        }
+    ]
     assert q(db_path, "SELECT count(*) FROM messages") == [(0,)]
     report = import_json("linkedin", "--db", db_path, one, "--me-name", "Sam Rivera")
     assert q(db_path, "SELECT direction, sender FROM messages ORDER BY sent_at") == [
-        ("in", "Ada Lovelace"), ("out", "Sam Rivera")]
+        ("in", "Ada Lovelace"),
+        ("out", "Sam Rivera"),
+    ]
     result = kith("import", "linkedin", "--db", db_path, one, "--me-url", "https://example.com/sam", ok=False)
     assert result.exit_code == 2 and "not a LinkedIn profile URL" in result.output
 
@@ -226,30 +282,48 @@ def test_broken_file_writes_nothing(db_path, tmp_path):
 
 # --- vCard ----------------------------------------------------------------------------------------
 
+
 def test_vcard_versions(db_path):
     for name in ("v21.vcf", "v30.vcf", "v40.vcf", "monica.vcf", "latin1.vcf"):
         kith("import", "vcard", "--db", db_path, FIXTURES / name)
     jorg = contact_by_identity(db_path, "email", "joerg.mueller@example.de")  # 2.1, quoted-printable UTF-8
     assert (jorg["name"], jorg["given_name"], jorg["company"], jorg["birthday"]) == (
-        "Dr. Jörg Müller", "Jörg", "Bergbau AG", "1970-01-02")
+        "Dr. Jörg Müller",
+        "Jörg",
+        "Bergbau AG",
+        "1970-01-02",
+    )
     assert q(db_path, "SELECT body FROM notes WHERE contact_id = ? ORDER BY id", [jorg["id"]]) == [
         ("Met at the Berlin mining expo.\nLikes long walks in abandoned mines.",),
-        ("From vCard:\nDepartment: Forschung",)]
+        ("From vCard:\nDepartment: Forschung",),
+    ]
     assert contact_by_identity(db_path, "phone", "+4930901820")["id"] == jorg["id"]
     # Without --region, a number with no country code is kept as written, with its type.
     assert q(db_path, "SELECT contact_id, label FROM identities WHERE kind = 'phone' AND value = '01711234567'") == [
-        (jorg["id"], "cell")]
+        (jorg["id"], "cell")
+    ]
     assert contact_by_identity(db_path, "github", "https://github.com/chidi-okafor")["name"] == "Chidi Okafor"
 
     grace = contact_by_identity(db_path, "phone", "+12125550199")  # 3.0, Apple style
     assert (grace["name"], grace["location"], grace["birthday"], grace["avatar_url"]) == (
-        "Grace Hopper", "Arlington, VA, USA", "1906-12-09", "https://example.com/photos/grace.jpg")
-    assert {r[0] for r in q(db_path, "SELECT kind || ' ' || value FROM identities WHERE contact_id = ?",
-                           [grace["id"]])} == {
-        "email grace@navy.example.mil", "phone +12125550199", "linkedin https://www.linkedin.com/in/gracehopper/",
-        "x https://x.com/gracehopper"}
-    assert q(db_path, "SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE contact_id = ?"
-             " ORDER BY 1", [grace["id"]]) == [("Computing History",), ("Mentors",)]
+        "Grace Hopper",
+        "Arlington, VA, USA",
+        "1906-12-09",
+        "https://example.com/photos/grace.jpg",
+    )
+    assert {
+        r[0] for r in q(db_path, "SELECT kind || ' ' || value FROM identities WHERE contact_id = ?", [grace["id"]])
+    } == {
+        "email grace@navy.example.mil",
+        "phone +12125550199",
+        "linkedin https://www.linkedin.com/in/gracehopper/",
+        "x https://x.com/gracehopper",
+    }
+    assert q(
+        db_path,
+        "SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE contact_id = ? ORDER BY 1",
+        [grace["id"]],
+    ) == [("Computing History",), ("Mentors",)]
 
     kat = contact_by_identity(db_path, "phone", "+17575550142")  # 4.0: tel: URI, --MMDD, mastodon URL
     assert (kat["birthday"], kat["location"]) == ("--08-26", "Hampton, VA, USA")
@@ -257,7 +331,11 @@ def test_vcard_versions(db_path):
 
     maggie = contact_by_identity(db_path, "linkedin", "https://www.linkedin.com/in/margaret-hamilton/")  # Monica
     assert (maggie["name"], maggie["company"], maggie["title"], maggie["birthday"]) == (
-        "Margaret Hamilton", "Hamilton Technologies", "Founder & CEO", "--08-17")
+        "Margaret Hamilton",
+        "Hamilton Technologies",
+        "Founder & CEO",
+        "--08-17",
+    )
     assert contact_by_identity(db_path, "x", "https://x.com/mhamilton")["id"] == maggie["id"]
     assert "Nickname: Maggie" in q(db_path, "SELECT body FROM notes WHERE contact_id = ?", [maggie["id"]])[0][0]
 
@@ -266,15 +344,21 @@ def test_vcard_versions(db_path):
     assert zoe["title"] == "Physicist and occasional café owner who writes very long job titles that need folding"
     assert q(db_path, "SELECT body FROM notes WHERE contact_id = ?", [zoe["id"]])[0][0].endswith(
         "Speaks Français, Español and Svenska; the note is long enough to be folded over several physical lines"
-        " by the exporting phone.")
+        " by the exporting phone."
+    )
 
 
 def test_vcard_line_that_cannot_be_read_is_skipped_and_reported(db_path):
     """Phones and mail clients read past a line they do not understand; so does Kith, and says where."""
     report = import_json("vcard", "--db", db_path, FIXTURES / "broken.vcf")
     assert report["created"] == 2
-    assert report["skipped_lines"] == [{"file": str(FIXTURES / "broken.vcf"), "line": 10,
-                                        "reason": "not a vCard property (no ':'): 'this line is not a vCard property'"}]
+    assert report["skipped_lines"] == [
+        {
+            "file": str(FIXTURES / "broken.vcf"),
+            "line": 10,
+            "reason": "not a vCard property (no ':'): 'this line is not a vCard property'",
+        }
+    ]
     assert contact_by_identity(db_path, "email", "broken@example.com")["name"] == "Broken Person"
 
 
@@ -295,16 +379,25 @@ def test_vcard_region_reads_local_numbers(db_path):
 
 # --- CSV -------------------------------------------------------------------------------------------
 
+
 def test_google_contacts_csv(db_path):
     report = import_json("csv", "--db", db_path, FIXTURES / "google_contacts.csv")
     assert report["source"] == "Google Contacts CSV" and report["created"] == 3
     assert report["skipped_rows"][0]["line"] == 8
     grace = contact_by_identity(db_path, "email", "grace.hopper@example.com")
     assert (grace["name"], grace["company"], grace["title"], grace["location"], grace["birthday"]) == (
-        "Rear Admiral Grace Brewster Hopper", "US Navy", "Computer Scientist", "Arlington, VA, USA", "1906-12-09")
+        "Rear Admiral Grace Brewster Hopper",
+        "US Navy",
+        "Computer Scientist",
+        "Arlington, VA, USA",
+        "1906-12-09",
+    )
     assert contact_by_identity(db_path, "linkedin", "https://www.linkedin.com/in/gracehopper/")["id"] == grace["id"]
-    assert q(db_path, "SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE contact_id = ?"
-             " ORDER BY 1", [grace["id"]]) == [("Computing History",), ("Mentors",)]  # no "* myContacts"
+    assert q(
+        db_path,
+        "SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE contact_id = ? ORDER BY 1",
+        [grace["id"]],
+    ) == [("Computing History",), ("Mentors",)]  # no "* myContacts"
     notes = [r[0] for r in q(db_path, "SELECT body FROM notes WHERE contact_id = ? ORDER BY id", [grace["id"]])]
     assert notes[0] == "Invented the first compiler.\nAsk her about nanoseconds."
     assert "Favourite language: COBOL" in notes[1] and "Nickname: Amazing Grace" in notes[1]
@@ -319,8 +412,11 @@ def test_google_contacts_csv(db_path):
 
 def test_generic_csv_with_map(db_path, tmp_path):
     data = tmp_path / "crm.csv"
-    data.write_text("Full Name;Work Email;Employer;Handle;Shoe Size\n".replace(";", ",")
-                    + "Ruth Lichterman,ruth@eniac.example,ENIAC,@ruthl,38\n", encoding="utf-8")
+    data.write_text(
+        "Full Name;Work Email;Employer;Handle;Shoe Size\n".replace(";", ",")
+        + "Ruth Lichterman,ruth@eniac.example,ENIAC,@ruthl,38\n",
+        encoding="utf-8",
+    )
     report = import_json("csv", "--db", db_path, data, "--map", "Work Email=email", "--map", "Handle=x")
     assert report["created"] == 1
     ruth = contact_by_identity(db_path, "x", "https://x.com/ruthl")
@@ -352,12 +448,13 @@ def test_progress_bar_only_on_a_terminal(monkeypatch, capsys):
 
 # --- the batch saver resolves exactly as captures do ------------------------------------------------
 
+
 def _people():
     li = lambda slug: canonical_identity(f"https://www.linkedin.com/in/{slug}", kind="linkedin")  # noqa: E731
     em = lambda a: canonical_identity(a, kind="email")  # noqa: E731
     rows = [
         ({"name": "Ann Lee", "company": "Acme"}, [li("ann-lee")], []),
-        ({"name": "Anne Lee", "company": "ACME"}, [li("anne-lee")], []),           # similar name, same company
+        ({"name": "Anne Lee", "company": "ACME"}, [li("anne-lee")], []),  # similar name, same company
         ({"name": "Bo Chen", "location": "Oslo"}, [em("bo@x.example")], []),
         ({"name": "Bo Chen", "location": "Oslo", "title": "CTO"}, [em("bo2@x.example")], [em("bo@x.example")]),
         ({"name": "Cy Twombly", "company": "Acme"}, [li("cy"), em("cy@x.example")], []),
@@ -372,8 +469,9 @@ def _state(db):
     return {
         "contacts": db.execute("SELECT id, name, company, title, location FROM contacts ORDER BY id").fetchall(),
         "identities": db.execute("SELECT contact_id, kind, value FROM identities ORDER BY kind, value").fetchall(),
-        "suggestions": db.execute("SELECT contact_id, other_contact_id, round(score, 3), reason"
-                                  " FROM merge_suggestions ORDER BY 1, 2").fetchall(),
+        "suggestions": db.execute(
+            "SELECT contact_id, other_contact_id, round(score, 3), reason FROM merge_suggestions ORDER BY 1, 2"
+        ).fetchall(),
     }
 
 
@@ -383,8 +481,12 @@ def test_batch_matches_resolve_and_upsert(tmp_path):
         resolve_and_upsert(one, dict(fields), idents, links, overwrite=False)
     batch = open_db(tmp_path / "batch.db")
     with import_transaction(batch):
-        save_people(batch, [Person("x", i, dict(f), idents, links) for i, (f, idents, links) in enumerate(_people())],
-                    source="test", report=ImportReport("test"))
+        save_people(
+            batch,
+            [Person("x", i, dict(f), idents, links) for i, (f, idents, links) in enumerate(_people())],
+            source="test",
+            report=ImportReport("test"),
+        )
     assert _state(batch) == _state(one)
     assert _state(one)["suggestions"]  # the fixture exercises both kinds of suggestion
 
@@ -395,13 +497,18 @@ def test_bulk_import_keeps_search_index_exact(db_path, tmp_path):
     folder = tmp_path / "big"
     folder.mkdir()
     rows = ["First Name,Last Name,URL,Email Address,Company,Position,Connected On"]
-    rows += [f"Person{i},Surname{i % 37},https://www.linkedin.com/in/person-{i},,Company {i % 23},Engineer,"
-             f"0{1 + i % 9} Mar 2020" for i in range(800)]
+    rows += [
+        f"Person{i},Surname{i % 37},https://www.linkedin.com/in/person-{i},,Company {i % 23},Engineer,"
+        f"0{1 + i % 9} Mar 2020"
+        for i in range(800)
+    ]
     (folder / "Connections.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     msgs = ["CONVERSATION ID,FROM,SENDER PROFILE URL,TO,RECIPIENT PROFILE URLS,DATE,CONTENT"]
-    msgs += [f"c{i % 700},Person{i % 700} Surname{i % 700 % 37},https://www.linkedin.com/in/person-{i % 700},"
-             f"Sam Rivera,{SAM},2024-01-01 10:{i // 60 % 60:02d}:{i % 60:02d} UTC,zebra message number {i}"
-             for i in range(1200)]
+    msgs += [
+        f"c{i % 700},Person{i % 700} Surname{i % 700 % 37},https://www.linkedin.com/in/person-{i % 700},"
+        f"Sam Rivera,{SAM},2024-01-01 10:{i // 60 % 60:02d}:{i % 60:02d} UTC,zebra message number {i}"
+        for i in range(1200)
+    ]
     (folder / "messages.csv").write_text("\n".join(msgs) + "\n", encoding="utf-8")
     report = import_json("linkedin", "--db", db_path, folder, "--me-url", SAM)
     assert report["created"] == 800 and report["added"]["messages"] == 1200

@@ -78,17 +78,24 @@ def test_captures_wait_for_an_outside_writer(tmp_path):
 def run_captures_beside_an_outside_writer(tmp_path, db_path, server):
     token = new_token(db_path)
     go = tmp_path / "go"
-    outside = subprocess.Popen([sys.executable, "-c", OUTSIDE_WRITER, str(db_path), str(go), str(BULK_SECONDS),
-                                str(SINGLE_INSERTS)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    captures = [note_capture(f"outside-writer capture {i}", url=f"https://github.com/outside-writer-{i % 20}")
-                for i in range(CAPTURES)]
+    outside = subprocess.Popen(
+        [sys.executable, "-c", OUTSIDE_WRITER, str(db_path), str(go), str(BULK_SECONDS), str(SINGLE_INSERTS)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    captures = [
+        note_capture(f"outside-writer capture {i}", url=f"https://github.com/outside-writer-{i % 20}")
+        for i in range(CAPTURES)
+    ]
     statuses: list[tuple[int, bytes]] = []
     lock = threading.Lock()
 
     def post(batch):
         for capture in batch:
-            response = http_request("POST", server.port, "/v1/captures", json.dumps(capture).encode(),
-                                    api_headers(token))
+            response = http_request(
+                "POST", server.port, "/v1/captures", json.dumps(capture).encode(), api_headers(token)
+            )
             with lock:
                 statuses.append((response.status, response.body[:200]))
             time.sleep(0.06)  # spread the captures over the outside writer's ~3.5 s
@@ -103,8 +110,10 @@ def run_captures_beside_an_outside_writer(tmp_path, db_path, server):
     outside_stats = json.loads(out)
 
     failures = [(status, body) for status, body in statuses if status >= 500]
-    print(f"\n[outside-writer] {len(statuses)} captures in {elapsed:.1f} s, 5xx: {len(failures)},"
-          f" outside writer: {outside_stats}")
+    print(
+        f"\n[outside-writer] {len(statuses)} captures in {elapsed:.1f} s, 5xx: {len(failures)},"
+        f" outside writer: {outside_stats}"
+    )
     assert failures == []
     assert sorted(status for status, _ in statuses) == [201] * CAPTURES, sorted(set(statuses))
     assert outside_stats["single"] == SINGLE_INSERTS and outside_stats["bulk_seconds"] >= BULK_SECONDS
@@ -112,11 +121,18 @@ def run_captures_beside_an_outside_writer(tmp_path, db_path, server):
     conn = sqlite3.connect(db_path, timeout=30)
     try:
         ids = [c["capture_id"] for c in captures]
-        stored = dict(conn.execute(
-            f"SELECT id, count(*) FROM captures WHERE id IN ({','.join('?' * len(ids))}) GROUP BY id", ids).fetchall())
-        notes = dict(conn.execute(
-            f"SELECT capture_id, count(*) FROM notes WHERE capture_id IN ({','.join('?' * len(ids))})"
-            " GROUP BY capture_id", ids).fetchall())
+        stored = dict(
+            conn.execute(
+                f"SELECT id, count(*) FROM captures WHERE id IN ({','.join('?' * len(ids))}) GROUP BY id", ids
+            ).fetchall()
+        )
+        notes = dict(
+            conn.execute(
+                f"SELECT capture_id, count(*) FROM notes WHERE capture_id IN ({','.join('?' * len(ids))})"
+                " GROUP BY capture_id",
+                ids,
+            ).fetchall()
+        )
         outside_rows = conn.execute("SELECT count(*) FROM notes WHERE body LIKE 'outside %'").fetchone()[0]
     finally:
         conn.close()

@@ -13,8 +13,7 @@ import subprocess
 import urllib.parse
 
 import pytest
-from stress.conftest import (KithServer, api_headers, http_request, kith_command, new_token,
-                             profile_capture, ROOT)
+from stress.conftest import KithServer, api_headers, http_request, kith_command, new_token, profile_capture, ROOT
 
 from companion.store.db import open_db, sqlite_uri
 
@@ -28,8 +27,10 @@ def kith(*args: str) -> subprocess.CompletedProcess:
 def seed(db_path) -> None:
     db = open_db(db_path)
     with db.atomic():
-        cid = db.execute("INSERT INTO contacts (name, company, created_at, updated_at)"
-                         " VALUES ('Ada #1 ?%', 'Analytical', 'now', 'now')").lastrowid
+        cid = db.execute(
+            "INSERT INTO contacts (name, company, created_at, updated_at)"
+            " VALUES ('Ada #1 ?%', 'Analytical', 'now', 'now')"
+        ).lastrowid
         db.execute("INSERT INTO notes (contact_id, body, created_at) VALUES (?, 'met at the # meetup', 'now')", [cid])
     db.close()
 
@@ -37,8 +38,10 @@ def seed(db_path) -> None:
 def rows(db_path) -> dict[str, list[tuple]]:
     conn = sqlite3.connect(sqlite_uri(db_path, mode="ro"), uri=True)
     try:
-        return {table: conn.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
-                for table in ("contacts", "notes", "identities")}
+        return {
+            table: conn.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+            for table in ("contacts", "notes", "identities")
+        }
     finally:
         conn.close()
 
@@ -55,7 +58,8 @@ def test_sqlite_uri_names_the_file_exactly(tmp_path):
         assert ro.execute("SELECT x FROM t").fetchall() == [(name,)]
         ro.close()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        ["a#b.db", "a?b.db", "a%20b.db", "a b.db", "ü数.db", "%3F.db"])  # no stray files
+        ["a#b.db", "a?b.db", "a%20b.db", "a b.db", "ü数.db", "%3F.db"]
+    )  # no stray files
 
 
 @pytest.mark.parametrize("name", AWKWARD)
@@ -84,12 +88,15 @@ def test_backup_restore_and_serve_on_an_awkward_path(tmp_path, name):
         assert http_request("GET", server.port, "/v1/ping").status == 200
         token = new_token(db_path)
         capture = profile_capture(7)
-        response = http_request("POST", server.port, "/v1/captures", json.dumps(capture).encode(),
-                                api_headers(token))
+        response = http_request("POST", server.port, "/v1/captures", json.dumps(capture).encode(), api_headers(token))
         assert response.status == 201, response.body
         contact_id = response.json()["contact_id"]
-        found = http_request("GET", server.port, "/v1/contacts/lookup?url=" + urllib.parse.quote(capture["url"]),
-                             headers=api_headers(token))
+        found = http_request(
+            "GET",
+            server.port,
+            "/v1/contacts/lookup?url=" + urllib.parse.quote(capture["url"]),
+            headers=api_headers(token),
+        )
         assert found.status == 200 and found.json()["found"], found.body
         assert found.json()["contact"]["id"] == contact_id
 
@@ -108,8 +115,14 @@ def test_backup_restore_and_serve_on_an_awkward_path(tmp_path, name):
     assert after["contacts"][: len(before["contacts"])] == before["contacts"]
     assert [c[0] for c in after["contacts"]] == [before["contacts"][0][0], contact_id]
     # Nothing was created beside the database under a truncated name (`my ` for `my #1 ?%.db`).
-    assert sorted(p.name for p in db_path.parent.iterdir() if not p.name.startswith(db_path.name)
-                  and not p.name.startswith(backup.name)) == []
+    assert (
+        sorted(
+            p.name
+            for p in db_path.parent.iterdir()
+            if not p.name.startswith(db_path.name) and not p.name.startswith(backup.name)
+        )
+        == []
+    )
 
 
 def _digest(path) -> str:
@@ -131,12 +144,16 @@ def _contacts_but_not_kith(path) -> None:
     conn.close()
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda p: p.write_bytes(b""), "empty"),
-    (lambda p: p.write_text("name,email\nAda,ada@example.org\n"), "not a readable SQLite database"),
-    (_foreign_sqlite, "not a Kith one"),
-    (_contacts_but_not_kith, "not a Kith one"),
-], ids=["empty", "not-sqlite", "other-app", "contacts-only"])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: p.write_bytes(b""), "empty"),
+        (lambda p: p.write_text("name,email\nAda,ada@example.org\n"), "not a readable SQLite database"),
+        (_foreign_sqlite, "not a Kith one"),
+        (_contacts_but_not_kith, "not a Kith one"),
+    ],
+    ids=["empty", "not-sqlite", "other-app", "contacts-only"],
+)
 def test_restore_refuses_what_is_not_a_kith_backup(tmp_path, make, message):
     db_path = tmp_path / "kith #1.db"
     seed(db_path)
@@ -158,7 +175,7 @@ def test_restore_refuses_a_damaged_backup(tmp_path):
     assert kith("backup", "--db", str(db_path), str(backup)).returncode == 0
     data = bytearray(backup.read_bytes())
     page = 4096
-    data[2 * page: 4 * page] = b"\x5a" * (2 * page)  # scribble over b-tree pages, keep the header
+    data[2 * page : 4 * page] = b"\x5a" * (2 * page)  # scribble over b-tree pages, keep the header
     backup.write_bytes(bytes(data))
     digest = _digest(db_path)
     result = kith("restore", "--db", str(db_path), str(backup))

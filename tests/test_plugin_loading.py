@@ -24,10 +24,16 @@ asyncio.run(main())
 """
 
 
-@pytest.mark.parametrize("first", ["datasette_plugins.queries", "datasette_plugins.views", "datasette_plugins",
-                                   "datasette.app"])
+@pytest.mark.parametrize(
+    "first", ["datasette_plugins.queries", "datasette_plugins.views", "datasette_plugins", "datasette.app"]
+)
 def test_kith_pages_answer_whatever_was_imported_first(first, tmp_path):
-    out = subprocess.run([sys.executable, "-c", SCRIPT.format(first=first), str(tmp_path / "kith.db")],
-                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT.format(first=first), str(tmp_path / "kith.db")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "200"

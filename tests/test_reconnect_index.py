@@ -18,8 +18,13 @@ from companion.store.db import connect, open_db
 from companion.store.schema import migrations
 from datasette_plugins import queries
 
-CLOCKS = ["2020-01-01T00:00:00Z", "2024-06-01T09:00:00Z", "2025-03-10T15:30:00Z", "2026-11-27T12:00:00Z",
-          "2030-01-01T00:00:00Z"]
+CLOCKS = [
+    "2020-01-01T00:00:00Z",
+    "2024-06-01T09:00:00Z",
+    "2025-03-10T15:30:00Z",
+    "2026-11-27T12:00:00Z",
+    "2030-01-01T00:00:00Z",
+]
 
 
 def old_ranking(conn, now, limit, cadence=None):
@@ -73,8 +78,9 @@ def test_same_ranking_as_the_full_scan_on_the_demo_network(demo):
 def test_the_queue_reads_an_index_not_the_table(demo):
     conn = sqlite3.connect(demo)
     params = {**queries.cadence_defaults({}), "now": CLOCKS[3], "limit": 10}
-    plan = " | ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + queries.reconnect_index_sql(conn, params),
-                                                  params))
+    plan = " | ".join(
+        r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + queries.reconnect_index_sql(conn, params), params)
+    )
     conn.close()
     assert "idx_contacts_reconnect_cadence" in plan and "idx_contacts_reconnect_circle" in plan
     assert "SCAN contacts" not in plan and "SCAN c " not in plan
@@ -93,10 +99,10 @@ def test_every_write_keeps_the_ranking(tmp_path):
         assert_same(conn, limits=(5, 40, 500))
 
     check()
-    activity.set_cadence(db, ids[0], 3)                       # the contact's own cadence
+    activity.set_cadence(db, ids[0], 3)  # the contact's own cadence
     activity.set_cadence(db, ids[1], None)
     check()
-    contacts.set_tags(db, ids[2], ["weekly-check"])           # a tag without a cadence yet
+    contacts.set_tags(db, ids[2], ["weekly-check"])  # a tag without a cadence yet
     db.execute("UPDATE tags SET keep_in_touch_days = 7 WHERE name = 'weekly-check'")  # then with one
     contacts.set_tags(db, ids[3], ["weekly-check", "quarterly"])
     db.execute("UPDATE tags SET keep_in_touch_days = 91 WHERE name = 'quarterly'")
@@ -114,7 +120,7 @@ def test_every_write_keeps_the_ranking(tmp_path):
     check()
     contacts.set_tags(db, ids[9], ["fortnightly"])
     db.execute("UPDATE tags SET keep_in_touch_days = 14 WHERE name = 'fortnightly'")
-    contacts.merge_contacts(db, ids[10], ids[9])              # the kept contact gains the tag
+    contacts.merge_contacts(db, ids[10], ids[9])  # the kept contact gains the tag
     check()
     contacts.create_contact(db, {"name": "New", "keep_in_touch_days": 2, "created_at": "2026-01-01T00:00:00Z"})
     db.execute("UPDATE contact_tags SET contact_id = ? WHERE contact_id = ?", [ids[12], ids[10]])  # moved by SQL
@@ -128,12 +134,19 @@ def test_the_migration_backfills_existing_contacts(tmp_path):
     db = open_db(path)
     generate(db, contacts=400, seed=5, messages=400, notes=100)
     tag = db.execute("INSERT INTO tags (name, keep_in_touch_days) VALUES ('monthly', 30)").lastrowid
-    db.conn.executemany("INSERT OR IGNORE INTO contact_tags (contact_id, tag_id) VALUES (?, ?)",
-                        [(cid, tag) for cid in range(2, 400, 7)])
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO contact_tags (contact_id, tag_id) VALUES (?, ?)",
+        [(cid, tag) for cid in range(2, 400, 7)],
+    )
     db.conn.commit()
     # Back to the shape before 0007: no column, no indexes, no triggers, no record of it.
-    for name in ("contact_tags_reconnect_ai", "contact_tags_reconnect_ad", "contact_tags_reconnect_au",
-                 "tags_reconnect_au", "tags_reconnect_bd"):
+    for name in (
+        "contact_tags_reconnect_ai",
+        "contact_tags_reconnect_ad",
+        "contact_tags_reconnect_au",
+        "tags_reconnect_au",
+        "tags_reconnect_bd",
+    ):
         db.execute(f"DROP TRIGGER {name}")
     db.execute("DROP INDEX idx_contacts_reconnect_cadence")
     db.execute("DROP INDEX idx_contacts_reconnect_circle")

@@ -48,8 +48,10 @@ def case_foreign_origin(c):
 
 
 def case_unpaired_extension_origin(c):
-    return {"headers": c.headers(Origin="chrome-extension://abcdefghijklmnopabcdefghijklmnop"),
-            "body": _raw(profile_capture())}
+    return {
+        "headers": c.headers(Origin="chrome-extension://abcdefghijklmnopabcdefghijklmnop"),
+        "body": _raw(profile_capture()),
+    }
 
 
 def case_null_origin(c):
@@ -125,8 +127,10 @@ def case_not_a_uuid(c):
 
 
 def case_lone_surrogate(c):
-    return {"headers": c.headers(), "body": b'{"capture_id": "%s", "kind": "note", "contact_id": 1, "text": "\\udc80"}'
-            % new_capture_id().encode()}
+    return {
+        "headers": c.headers(),
+        "body": b'{"capture_id": "%s", "kind": "note", "contact_id": 1, "text": "\\udc80"}' % new_capture_id().encode(),
+    }
 
 
 def case_version_mismatch(c):
@@ -171,8 +175,9 @@ async def test_bad_input_is_refused_and_writes_nothing(companion, make_case, sta
     case = make_case(companion)
     before = row_counts(companion.db_path)
     async with aiohttp.ClientSession(skip_auto_headers=["Content-Type"]) as session:
-        async with session.post(f"{companion.base_url}/v1/captures", data=case["body"],
-                                headers=case["headers"]) as response:
+        async with session.post(
+            f"{companion.base_url}/v1/captures", data=case["body"], headers=case["headers"]
+        ) as response:
             assert response.status == status, await response.text()
             assert response.content_type == "application/json"
             body = await response.json()
@@ -185,13 +190,15 @@ async def test_bad_input_is_refused_and_writes_nothing(companion, make_case, sta
 async def test_replayed_capture_id_with_different_content_writes_nothing(companion):
     capture = profile_capture()
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"{companion.base_url}/v1/captures", data=json.dumps(capture),
-                                headers=companion.headers()) as response:
+        async with session.post(
+            f"{companion.base_url}/v1/captures", data=json.dumps(capture), headers=companion.headers()
+        ) as response:
             assert response.status == 201
         before = row_counts(companion.db_path)
         changed = dict(capture, html=capture["html"].replace("Acme", "Globex"))
-        async with session.post(f"{companion.base_url}/v1/captures", data=json.dumps(changed),
-                                headers=companion.headers()) as response:
+        async with session.post(
+            f"{companion.base_url}/v1/captures", data=json.dumps(changed), headers=companion.headers()
+        ) as response:
             assert response.status == 409
             assert (await response.json())["error"]["code"] == "CAPTURE_CONFLICT"
     assert row_counts(companion.db_path) == before
@@ -207,15 +214,17 @@ async def test_pairing_flow_and_origin_binding(companion):
             assert response.status == 403 and (await response.json())["error"]["code"] == "PAIRING_FAILED"
         async with session.post(url, json={"code": code}, headers={"Origin": "https://evil.example"}) as response:
             assert response.status == 403 and (await response.json())["error"]["code"] == "ORIGIN_FORBIDDEN"
-        async with session.post(url, json={"code": code.lower(), "name": "Chromium"},
-                                headers={"Origin": origin}) as response:
+        async with session.post(
+            url, json={"code": code.lower(), "name": "Chromium"}, headers={"Origin": origin}
+        ) as response:
             assert response.status == 201
             token = (await response.json())["token"]
         async with session.post(url, json={"code": code}, headers={"Origin": origin}) as response:
             assert response.status == 403  # one-time
         headers = {"Authorization": f"Bearer {token}", "Origin": origin, "X-Kith-API-Version": "1"}
-        async with session.post(f"{companion.base_url}/v1/captures", json=profile_capture(),
-                                headers=headers) as response:
+        async with session.post(
+            f"{companion.base_url}/v1/captures", json=profile_capture(), headers=headers
+        ) as response:
             assert response.status == 201
     stored = [r["token_hmac"] for r in store.db["tokens"].rows]
     assert token not in stored and store.digest(token) in stored  # only keyed hashes are kept

@@ -8,20 +8,51 @@ from companion.store import activity, contacts
 from companion.store.db import connect, open_db, sqlite_uri
 from companion.store.schema import migrations
 
-LINKEDIN = {"kind": "linkedin", "value": "https://www.linkedin.com/in/jane-doe/",
-            "url": "https://www.linkedin.com/in/jane-doe/"}
+LINKEDIN = {
+    "kind": "linkedin",
+    "value": "https://www.linkedin.com/in/jane-doe/",
+    "url": "https://www.linkedin.com/in/jane-doe/",
+}
 GITHUB = {"kind": "github", "value": "https://github.com/janedoe", "url": "https://github.com/janedoe"}
 
 
 def test_new_database_is_wal_with_foreign_keys(db, db_path):
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    for table in ("contacts", "identities", "captures", "notes", "messages", "interactions",
-                  "profile_changes", "exchanges", "relationships", "tags", "contact_tags",
-                  "merge_suggestions", "contacts_fts", "notes_fts", "messages_fts"):
+    for table in (
+        "contacts",
+        "identities",
+        "captures",
+        "notes",
+        "messages",
+        "interactions",
+        "profile_changes",
+        "exchanges",
+        "relationships",
+        "tags",
+        "contact_tags",
+        "merge_suggestions",
+        "contacts_fts",
+        "notes_fts",
+        "messages_fts",
+    ):
         assert db[table].exists(), table
-    public = {"id", "name", "headline", "company", "title", "location", "avatar_url", "bio", "circle",
-              "how_met", "keep_in_touch_days", "last_interaction_at", "created_at", "updated_at"}
+    public = {
+        "id",
+        "name",
+        "headline",
+        "company",
+        "title",
+        "location",
+        "avatar_url",
+        "bio",
+        "circle",
+        "how_met",
+        "keep_in_touch_days",
+        "last_interaction_at",
+        "created_at",
+        "updated_at",
+    }
     assert public <= set(db["contacts"].columns_dict)
 
 
@@ -29,8 +60,14 @@ def test_database_from_first_version_opens_with_data_intact(db_path):
     old = connect(db_path)
     old.enable_wal()
     migrations.apply(old, stop_before="0002_provenance_snooze_merge_pairing")
-    old["contacts"].insert({"name": "Ada Lovelace", "company": "Analytical Engines",
-                            "created_at": "2020-01-01T00:00:00Z", "updated_at": "2020-01-01T00:00:00Z"})
+    old["contacts"].insert(
+        {
+            "name": "Ada Lovelace",
+            "company": "Analytical Engines",
+            "created_at": "2020-01-01T00:00:00Z",
+            "updated_at": "2020-01-01T00:00:00Z",
+        }
+    )
     old["identities"].insert({"contact_id": 1, "kind": "email", "value": "ada@example.org"})
     old["notes"].insert({"contact_id": 1, "body": "Loves engines", "created_at": "2020-01-02T00:00:00Z"})
     assert "payload_sha256" not in old["captures"].columns_dict
@@ -56,11 +93,13 @@ def test_fts_follows_writes(db):
 
 
 def test_job_change_writes_one_profile_change(db):
-    cid, created = contacts.resolve_and_upsert(db, {"name": "Jane Doe", "title": "Engineer", "company": "Acme"},
-                                               [LINKEDIN])
+    cid, created = contacts.resolve_and_upsert(
+        db, {"name": "Jane Doe", "title": "Engineer", "company": "Acme"}, [LINKEDIN]
+    )
     assert created
-    same, created = contacts.resolve_and_upsert(db, {"name": "Jane Doe", "title": "Engineer", "company": "Acme"},
-                                                [LINKEDIN])
+    same, created = contacts.resolve_and_upsert(
+        db, {"name": "Jane Doe", "title": "Engineer", "company": "Acme"}, [LINKEDIN]
+    )
     assert same == cid and not created and db["profile_changes"].count == 0
     contacts.resolve_and_upsert(db, {"name": "Jane Doe", "title": "Staff Engineer", "company": "Acme"}, [LINKEDIN])
     changes = list(db["profile_changes"].rows)
@@ -84,8 +123,11 @@ def test_linked_identity_joins_and_conflict_is_only_suggested(db):
 def test_similar_name_same_company_is_suggested(db):
     contacts.resolve_and_upsert(db, {"name": "Jonathan Smith", "company": "Globex"}, [LINKEDIN])
     contacts.resolve_and_upsert(db, {"name": "Jonathan Smith", "company": "Globex"}, [GITHUB])
-    contacts.resolve_and_upsert(db, {"name": "Maria Garcia", "company": "Globex"},
-                                [{"kind": "email", "value": "maria@globex.example", "url": None}])
+    contacts.resolve_and_upsert(
+        db,
+        {"name": "Maria Garcia", "company": "Globex"},
+        [{"kind": "email", "value": "maria@globex.example", "url": None}],
+    )
     rows = list(db["merge_suggestions"].rows)
     assert len(rows) == 1 and "company" in rows[0]["reason"]
     assert db["contacts"].count == 3
@@ -94,7 +136,9 @@ def test_similar_name_same_company_is_suggested(db):
 def test_merge_moves_everything_and_loses_nothing(db):
     keep, _ = contacts.resolve_and_upsert(db, {"name": "Jane Doe", "company": "Acme"}, [LINKEDIN])
     drop, _ = contacts.resolve_and_upsert(db, {"name": "Jane D.", "location": "Leeds", "bio": "Climate"}, [GITHUB])
-    third, _ = contacts.resolve_and_upsert(db, {"name": "Bob"}, [{"kind": "email", "value": "bob@x.example", "url": None}])
+    third, _ = contacts.resolve_and_upsert(
+        db, {"name": "Bob"}, [{"kind": "email", "value": "bob@x.example", "url": None}]
+    )
     activity.add_note(db, drop, "note on the duplicate")
     activity.add_messages(db, drop, [{"body": "hi", "external_id": "m1"}])
     activity.log_interaction(db, drop, "call", happened_at="2026-01-01T00:00:00Z")
@@ -109,7 +153,9 @@ def test_merge_moves_everything_and_loses_nothing(db):
     for table in ("notes", "messages", "interactions", "exchanges"):
         assert [r["contact_id"] for r in db[table].rows] == [keep], table
     assert {i["value"] for i in db["identities"].rows_where("contact_id = ?", [keep])} == {
-        LINKEDIN["value"], GITHUB["value"]}
+        LINKEDIN["value"],
+        GITHUB["value"],
+    }
     assert [(r["from_contact_id"], r["to_contact_id"]) for r in db["relationships"].rows] == [(third, keep)]
     assert contacts.contact_tags(db, keep) == ["climate"]
     assert any(c["field"] == "merged" for c in db["profile_changes"].rows)

@@ -9,9 +9,19 @@ import pytest
 from companion.extract import extract_page
 from companion.urls import http_url
 
-HOSTILE = ["javascript:alert(1)", " JaVaScRiPt:alert(1)", "data:image/svg+xml,<svg onload=alert(1)>",
-           "file:///etc/passwd", "//evil.example/x.png", "/relative.png", "http://", "http://[::1",
-           "https://a.example:99999/", "https://a.example/\x00x", "vbscript:msgbox(1)"]
+HOSTILE = [
+    "javascript:alert(1)",
+    " JaVaScRiPt:alert(1)",
+    "data:image/svg+xml,<svg onload=alert(1)>",
+    "file:///etc/passwd",
+    "//evil.example/x.png",
+    "/relative.png",
+    "http://",
+    "http://[::1",
+    "https://a.example:99999/",
+    "https://a.example/\x00x",
+    "vbscript:msgbox(1)",
+]
 
 
 @pytest.mark.parametrize("value", HOSTILE)
@@ -26,8 +36,10 @@ def test_http_url_keeps_http_and_https():
 
 @pytest.mark.parametrize("photo", ["javascript:alert(1)", "data:image/png;base64,AAAA"])
 def test_hcard_u_photo_that_is_not_http_is_not_kept(photo):
-    html = (f'<html><body><div class="h-card"><img class="u-photo" src="{photo}">'
-            f'<a class="p-name u-url" href="javascript:alert(2)">Eve Example</a></div></body></html>')
+    html = (
+        f'<html><body><div class="h-card"><img class="u-photo" src="{photo}">'
+        f'<a class="p-name u-url" href="javascript:alert(2)">Eve Example</a></div></body></html>'
+    )
     result = extract_page(html, "https://eve.example/")
     assert result["profile"]["name"] == "Eve Example"
     assert result["profile"]["avatar_url"] is None
@@ -35,8 +47,13 @@ def test_hcard_u_photo_that_is_not_http_is_not_kept(photo):
 
 
 def test_json_ld_image_that_is_not_http_is_not_kept():
-    person = {"@context": "https://schema.org", "@type": "Person", "name": "Eve Example",
-              "image": "javascript:alert(1)", "url": "data:text/html,hi"}
+    person = {
+        "@context": "https://schema.org",
+        "@type": "Person",
+        "name": "Eve Example",
+        "image": "javascript:alert(1)",
+        "url": "data:text/html,hi",
+    }
     html = f'<html><head><script type="application/ld+json">{json.dumps(person)}</script></head></html>'
     result = extract_page(html, "https://eve.example/about")
     assert result["profile"]["name"] == "Eve Example"

@@ -53,7 +53,14 @@ def _unparsed(page: Page) -> dict:
     except Exception:
         title = None
     return {
-        "url": page.url, "title": title, "extractor": "generic", "status": "unparsed",
-        "profile": empty_profile(), "sources": {}, "identities": [], "links": [],
-        "messages": [], "thread": None,
+        "url": page.url,
+        "title": title,
+        "extractor": "generic",
+        "status": "unparsed",
+        "profile": empty_profile(),
+        "sources": {},
+        "identities": [],
+        "links": [],
+        "messages": [],
+        "thread": None,
     }

@@ -7,10 +7,33 @@ can prefer ``aria-hidden="true"`` copies or skip the hidden ones.
 from __future__ import annotations
 
 _SKIP_TAGS = frozenset({"script", "style", "template", "noscript", "svg", "head"})
-_BLOCK_TAGS = frozenset({
-    "p", "div", "li", "ul", "ol", "section", "article", "header", "footer", "h1", "h2", "h3",
-    "h4", "h5", "h6", "blockquote", "pre", "table", "tr", "dl", "dt", "dd", "figure",
-})
+_BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "li",
+        "ul",
+        "ol",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "pre",
+        "table",
+        "tr",
+        "dl",
+        "dt",
+        "dd",
+        "figure",
+    }
+)
 _HIDDEN_CLASSES = ("visually-hidden", "sr-only", "a11y-text", "screen-reader-text")
 
 

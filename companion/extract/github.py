@@ -20,8 +20,15 @@ def extract(page, result) -> bool:
     dom = page.dom
     if dom is None:
         return False
-    card = first(dom, 'div.h-card[itemtype*="schema.org/Person"]', "div.h-card", ".js-profile-editable-area",
-                 ".vcard", ".avatared", '[itemtype*="schema.org/Person"]')  # the last three: 2011–2014 pages
+    card = first(
+        dom,
+        'div.h-card[itemtype*="schema.org/Person"]',
+        "div.h-card",
+        ".js-profile-editable-area",
+        ".vcard",
+        ".avatared",
+        '[itemtype*="schema.org/Person"]',
+    )  # the last three: 2011–2014 pages
     if card is None:
         return False
     login = first_text(card, ".p-nickname", '[itemprop="additionalName"]', ".vcard-username", "h1 em")
@@ -38,10 +45,16 @@ def extract(page, result) -> bool:
     if company and company.startswith("@") and " " not in company:
         company = company[1:]
     result.set("company", company, SOURCE)
-    result.set("location", first_text(card, '[itemprop="homeLocation"] .p-label', '[itemprop="homeLocation"]'),
-               SOURCE)
-    avatar = first(card, '[itemprop="image"] img', "img.avatar-user.width-full", "img.avatar-user", "img.avatar",
-                   'img[itemprop="image"]', "img")
+    result.set("location", first_text(card, '[itemprop="homeLocation"] .p-label', '[itemprop="homeLocation"]'), SOURCE)
+    avatar = first(
+        card,
+        '[itemprop="image"] img',
+        "img.avatar-user.width-full",
+        "img.avatar-user",
+        "img.avatar",
+        'img[itemprop="image"]',
+        "img",
+    )
     avatar_url = attr(avatar, "src")
     result.set("avatar_url", avatar_url, SOURCE)
     email = first(card, '[itemprop="email"] a', "a.u-email")

@@ -124,8 +124,7 @@ def find_person(blocks: list, page_url: str | None = None) -> tuple[dict | None,
                     referenced_as_part.add(ref["@id"])
                 if isinstance(ref, dict) and types(ref) & {"Person"}:
                     referenced_as_part.add(id(ref))
-    subjects = [p for p in persons
-                if p.get("@id") not in referenced_as_part and id(p) not in referenced_as_part]
+    subjects = [p for p in persons if p.get("@id") not in referenced_as_part and id(p) not in referenced_as_part]
     if not subjects:
         return None, index
     if page_url:

@@ -16,13 +16,22 @@ SOURCE = "dom"
 
 _HEADINGS = {
     "about": {"about", "info", "infos", "à propos", "acerca de", "über mich", "sobre"},
-    "experience": {"experience", "berufserfahrung", "expérience", "experiencia", "experiência",
-                   "ervaring", "esperienza"},
+    "experience": {
+        "experience",
+        "berufserfahrung",
+        "expérience",
+        "experiencia",
+        "experiência",
+        "ervaring",
+        "esperienza",
+    },
 }
 _NOISE = re.compile(
     r"^(?:·?\s*(?:1st|2nd|3rd\+?|3rd)|\(?\s*(?:she|he|they|xe|ze)/\w+\s*\)?|contact info|"
     r"\d[\d,]*\+?\s+(?:connections|followers)|follow|message|more|connect|open to|"
-    r"verified|premium|view profile|·)$", re.I)
+    r"verified|premium|view profile|·)$",
+    re.I,
+)
 
 
 def _visible_texts(node) -> list[str]:
@@ -87,9 +96,13 @@ def _inside(el, container) -> bool:
 
 # Where top cards have kept the location, for pages without a "Contact info" link next to it
 # (contact details hidden from this viewer): 2021– layouts, the 2019–2020 bullet list, public pages.
-_LOCATION_SELECTORS = (".pv-text-details__left-panel .text-body-small.inline.t-black--light.break-words",
-                       ".text-body-small.inline.t-black--light.break-words", ".pv-top-card--list-bullet > li",
-                       ".top-card__subline-item", ".pv-top-card-section__location")
+_LOCATION_SELECTORS = (
+    ".pv-text-details__left-panel .text-body-small.inline.t-black--light.break-words",
+    ".text-body-small.inline.t-black--light.break-words",
+    ".pv-top-card--list-bullet > li",
+    ".top-card__subline-item",
+    ".pv-top-card-section__location",
+)
 
 
 def _location(card) -> str | None:
@@ -175,8 +188,12 @@ def _sub_entities(entity) -> list:
     subs = [s for s in entity.css('[data-view-name="profile-component-entity"]') if s.mem_id != entity.mem_id]
     if subs:
         return subs
-    return [li for li in entity.css("li") if li.mem_id != entity.mem_id
-            and next((p for p in _parents(li) if p.tag == "li"), entity).mem_id == entity.mem_id]
+    return [
+        li
+        for li in entity.css("li")
+        if li.mem_id != entity.mem_id
+        and next((p for p in _parents(li) if p.tag == "li"), entity).mem_id == entity.mem_id
+    ]
 
 
 def _own_texts(entity, subs: list) -> list[str]:
@@ -185,8 +202,11 @@ def _own_texts(entity, subs: list) -> list[str]:
     nodes = entity.css('span[aria-hidden="true"]')
     texts_of = (lambda n: " ".join(block_text(n).split())) if nodes else text
     if not nodes:
-        nodes = [el for el in entity.traverse() if not any(
-            c.is_element_node and c.tag not in ("br", "b", "i", "em", "strong", "a") for c in el.iter())]
+        nodes = [
+            el
+            for el in entity.traverse()
+            if not any(c.is_element_node and c.tag not in ("br", "b", "i", "em", "strong", "a") for c in el.iter())
+        ]
     out: list[str] = []
     for node in nodes:
         if sub_ids and any(p.mem_id in sub_ids for p in _parents(node)):
@@ -256,8 +276,13 @@ def extract_public_2015(page, result) -> bool:
         rng = text(first(li, ".date-range"))
         if rng and not dates.is_current_range(rng):
             continue
-        positions.append({"title": text(first(li, ".item-title")), "company": text(first(li, ".item-subtitle")),
-                          "start": dates.range_start(rng) if rng else None})
+        positions.append(
+            {
+                "title": text(first(li, ".item-title")),
+                "company": text(first(li, ".item-subtitle")),
+                "start": dates.range_start(rng) if rng else None,
+            }
+        )
     if not positions:
         current = first(top, '[data-section="currentPositionsDetails"] .org')
         if current is not None:

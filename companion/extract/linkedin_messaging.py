@@ -44,17 +44,27 @@ def parse_thread(page) -> tuple[dict | None, list[dict]]:
     dom = page.dom
     if dom is None:
         return None, []
-    title = text(first(dom, "h2.msg-entity-lockup__entity-title", ".msg-entity-lockup__entity-title",
-                       "#thread-detail-jump-target", ".msg-overlay-bubble-header__title"))
-    profile_link = first(dom, "a.msg-thread__link-to-profile[href*='/in/']",
-                         ".msg-title-bar a[href*='/in/']", ".msg-thread a[href*='/in/']")
+    title = text(
+        first(
+            dom,
+            "h2.msg-entity-lockup__entity-title",
+            ".msg-entity-lockup__entity-title",
+            "#thread-detail-jump-target",
+            ".msg-overlay-bubble-header__title",
+        )
+    )
+    profile_link = first(
+        dom,
+        "a.msg-thread__link-to-profile[href*='/in/']",
+        ".msg-title-bar a[href*='/in/']",
+        ".msg-thread a[href*='/in/']",
+    )
     container = first(dom, ".msg-s-message-list-content", ".msg-s-message-list", "main") or dom.body
     t_url = thread_url(page)
     messages: list[dict] = []
-    state = {"day": None, "day_text": None, "sender": None, "clock": None, "url": None, "dir": None,
-             "machine": None}
+    state = {"day": None, "day_text": None, "sender": None, "clock": None, "url": None, "dir": None, "machine": None}
     done: set[int] = set()
-    for node in (container.traverse() if container is not None else []):
+    for node in container.traverse() if container is not None else []:
         if node.mem_id in done:
             continue
         cls = _classes(node)
@@ -75,9 +85,12 @@ def parse_thread(page) -> tuple[dict | None, list[dict]]:
         participants = [title]
     thread = None
     if title or messages:
-        thread = {"title": title or None, "participants": participants,
-                  "url": t_url,
-                  "profile_url": page.absolute(attr(profile_link, "href")) if profile_link is not None else None}
+        thread = {
+            "title": title or None,
+            "participants": participants,
+            "url": t_url,
+            "profile_url": page.absolute(attr(profile_link, "href")) if profile_link is not None else None,
+        }
     return thread, messages
 
 
@@ -87,8 +100,11 @@ def _update(node, cls: str, state: dict, page) -> None:
         state["day_text"] = text(node)
         state["day"] = dates.day_heading(state["day_text"])
     elif " msg-s-message-group " in cls or "msg-s-message-group--" in cls:
-        state["dir"] = "out" if "--outbound" in cls or "--self" in cls else (
-            "in" if "--other" in cls or "--inbound" in cls else None)
+        state["dir"] = (
+            "out"
+            if "--outbound" in cls or "--self" in cls
+            else ("in" if "--other" in cls or "--inbound" in cls else None)
+        )
     elif "msg-s-message-group__name " in cls:
         name = text(node)
         if name:
@@ -142,7 +158,8 @@ def extract(page, result) -> bool:
     if thread and len(thread["participants"]) == 1:
         result.set_name(thread["participants"][0], SOURCE)
         other_url = thread.get("profile_url") or next(
-            (m["sender_url"] for m in messages if m["direction"] == "in" and m["sender_url"]), None)
+            (m["sender_url"] for m in messages if m["direction"] == "in" and m["sender_url"]), None
+        )
         if other_url:
             key = canonical_identity(other_url)
             if key and key["kind"] == "linkedin":

@@ -100,8 +100,11 @@ def find_profile(page, slug: str):
     entities = islands.entities()
     merged: dict = {}
     # Profile first so its fields win over the MiniProfile's.
-    mine = [e for e in entities if member_id(e.get("entityUrn")) == mid
-            and (_type(e).endswith(".Profile") or _type(e).endswith(".MiniProfile"))]
+    mine = [
+        e
+        for e in entities
+        if member_id(e.get("entityUrn")) == mid and (_type(e).endswith(".Profile") or _type(e).endswith(".MiniProfile"))
+    ]
     mine.sort(key=lambda e: 0 if _type(e).endswith(".Profile") else 1)
     for ent in mine:
         for key, value in ent.items():
@@ -157,8 +160,11 @@ def _vector_image(node, depth=0):
         return None
     if isinstance(node, dict):
         if isinstance(node.get("rootUrl"), str) and isinstance(node.get("artifacts"), list):
-            arts = [a for a in node["artifacts"] if isinstance(a, dict)
-                    and isinstance(a.get("fileIdentifyingUrlPathSegment"), str)]
+            arts = [
+                a
+                for a in node["artifacts"]
+                if isinstance(a, dict) and isinstance(a.get("fileIdentifyingUrlPathSegment"), str)
+            ]
             if arts:
                 best = max(arts, key=lambda a: a["width"] if isinstance(a.get("width"), (int, float)) else 0)
                 return node["rootUrl"] + best["fileIdentifyingUrlPathSegment"]
@@ -230,8 +236,13 @@ def _positions(entities: list[dict], mid: str, index: dict) -> list[dict]:
         end = period.get("end") or period.get("endDate")
         if end:
             continue
-        out.append({"title": ent.get("title") if isinstance(ent.get("title"), str) else None,
-                    "company": _company_name(ent, index), "start": dates.ym(start)})
+        out.append(
+            {
+                "title": ent.get("title") if isinstance(ent.get("title"), str) else None,
+                "company": _company_name(ent, index),
+                "start": dates.ym(start),
+            }
+        )
     return out
 
 
@@ -241,7 +252,7 @@ def legacy_profile_view(page, slug: str) -> dict | None:
     want = unquote(slug).lower()
     needles = [v.lower() for v in _slug_variants(slug)]
     for cid, text in page.code_islands.items():
-        if not _ISLAND_ID.match(cid) or '&quot;profile&quot;' not in text and '"profile"' not in text:
+        if not _ISLAND_ID.match(cid) or "&quot;profile&quot;" not in text and '"profile"' not in text:
             continue
         low = text.lower()
         if not any(n in low for n in needles):
@@ -276,8 +287,13 @@ def _extract_legacy(page, result, slug: str) -> bool:
         period = pos.get("timePeriod") if isinstance(pos.get("timePeriod"), dict) else {}
         if period.get("endDate"):
             continue
-        positions.append({"title": pos.get("title") if isinstance(pos.get("title"), str) else None,
-                          "company": _company_name(pos, {}), "start": dates.ym(period.get("startDate"))})
+        positions.append(
+            {
+                "title": pos.get("title") if isinstance(pos.get("title"), str) else None,
+                "company": _company_name(pos, {}),
+                "start": dates.ym(period.get("startDate")),
+            }
+        )
     result.set_positions(positions, SOURCE)
     result.set("location", _location(profile, {}), SOURCE)
     result.set("avatar_url", _vector_image(mini.get("picture")) or _vector_image(profile.get("picture")), SOURCE)

@@ -53,8 +53,12 @@ def _v1_cards(page, parsed: dict) -> list[dict]:
             html = node.html or ""
             if len(html) > 50_000:
                 continue
-            for item in mf2py.parse(doc=f"<html><body>{html}</body></html>", url=page.url or None,
-                                    html_parser="html5lib").get("items") or []:
+            for item in (
+                mf2py.parse(doc=f"<html><body>{html}</body></html>", url=page.url or None, html_parser="html5lib").get(
+                    "items"
+                )
+                or []
+            ):
                 if "h-card" in (item.get("type") or []) and item.get("properties") not in known:
                     out.append(item)
     except Exception:
@@ -148,8 +152,9 @@ def _location(props: dict) -> str | None:
 def apply_hcard(result, card: dict, page, rels: dict) -> None:
     """Fill ``result`` from one h-card (and the page's rel=me links)."""
     props = card.get("properties") or {}
-    result.set_name(_first(props, "name"), SOURCE,
-                    given=_first(props, "given-name"), family=_first(props, "family-name"))
+    result.set_name(
+        _first(props, "name"), SOURCE, given=_first(props, "given-name"), family=_first(props, "family-name")
+    )
     urls = _all(props, "url")
     result.set("url", urls[0] if urls else None, SOURCE)
     result.set("avatar_url", _first(props, "photo"), SOURCE)

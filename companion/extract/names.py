@@ -12,22 +12,26 @@ import unicodedata
 
 from nameparser import HumanName
 
-_PRONOUN_WORDS = (r"she|her|hers|he|him|his|they|them|theirs|xe|xem|xyr|ze|zir|hir|"
-                  r"ey|em|it|its|any|all|ask me|elle|il|ella|él|sie|ihr")
+_PRONOUN_WORDS = (
+    r"she|her|hers|he|him|his|they|them|theirs|xe|xem|xyr|ze|zir|hir|"
+    r"ey|em|it|its|any|all|ask me|elle|il|ella|él|sie|ihr"
+)
 _PRONOUN_SEQ = rf"(?:{_PRONOUN_WORDS})(?:\s*/\s*(?:{_PRONOUN_WORDS}))+|any pronouns|ask me"
-_PRONOUNS_BRACKETED = re.compile(rf"[\(\[\{{]\s*(?:pronouns\s*:\s*)?({_PRONOUN_SEQ})\s*[\)\]\}}]",
-                                 re.IGNORECASE)
+_PRONOUNS_BRACKETED = re.compile(rf"[\(\[\{{]\s*(?:pronouns\s*:\s*)?({_PRONOUN_SEQ})\s*[\)\]\}}]", re.IGNORECASE)
 _PRONOUNS_TRAILING = re.compile(rf"(?:^|[\s,|·•\-–—])\s*({_PRONOUN_SEQ})\s*$", re.IGNORECASE)
 
 # Post-nominal letters seen in LinkedIn/X display names.  Matching is on the token with dots
 # removed, case-insensitively, so "Ph.D." and "PHD" both count.
-_CREDENTIALS = frozenset(x.lower() for x in """
+_CREDENTIALS = frozenset(
+    x.lower()
+    for x in """
 PhD DPhil MD DO DDS DMD DVM PharmD PsyD EdD DBA JD LLM LLB MBA MPA MPH MSc MS MA MEng MFA MArch
 BSc BS BA BEng BCom BBA CFA CPA CA ACA FCA ACCA CMA CIA CISA CISSP CISM CEH OSCP PMP PgMP CSM
 CSPO PSM SAFe CAPM ITIL PE PEng CEng IEng FRCS FRCP MRCP MRCS FRCPath RN NP PAC APRN LPN CNA
 FACS FACP FAAP SHRMCP SHRMSCP SPHR PHR GPHR CFP ChFC CLU CAIA FRM ESQ MCIPD FCIPD CIPD MIET
 FIET MIMechE FIMechE FBCS MBCS CITP FRSA FHEA SFHEA CPsychol CSci MRICS FRICS AWS GCP CKA CKAD
-""".split())
+""".split()
+)
 _CRED_TOKEN = re.compile(r"^[A-Za-z][A-Za-z.\-]{0,11}$")
 
 
@@ -57,8 +61,7 @@ def _squash(s: str) -> str:
 
 def clean_name(raw) -> dict:
     """Split a display name into name, given/family name, pronouns and credentials (all may be None)."""
-    result = {"name": None, "given_name": None, "family_name": None,
-              "pronouns": None, "credentials": None}
+    result = {"name": None, "given_name": None, "family_name": None, "pronouns": None, "credentials": None}
     if not isinstance(raw, str):
         return result
     s = unicodedata.normalize("NFC", raw)
@@ -70,13 +73,13 @@ def clean_name(raw) -> dict:
     m = _PRONOUNS_BRACKETED.search(s)
     if m:
         pronouns = m.group(1)
-        s = (s[:m.start()] + " " + s[m.end():])
+        s = s[: m.start()] + " " + s[m.end() :]
     s = _squash(_strip_emoji(s))
     if pronouns is None:
         m = _PRONOUNS_TRAILING.search(s)
         if m and m.start(1) > 0:
             pronouns = m.group(1)
-            s = s[:m.start()]
+            s = s[: m.start()]
     # A slogan after a bar ("Jane Doe | Hiring!") is not part of the name.
     if "|" in s:
         head = s.split("|", 1)[0].strip()
@@ -97,8 +100,11 @@ def clean_name(raw) -> dict:
     tokens = s.split()
     # trailing "Jane Doe MBA": only tokens written like credentials (two capitals or dots),
     # so surnames such as "Ma" or "Do" survive.
-    while len(tokens) > 1 and _is_credential(tokens[-1]) and (
-            sum(c.isupper() for c in tokens[-1]) >= 2 or "." in tokens[-1]):
+    while (
+        len(tokens) > 1
+        and _is_credential(tokens[-1])
+        and (sum(c.isupper() for c in tokens[-1]) >= 2 or "." in tokens[-1])
+    ):
         credentials.insert(0, tokens.pop().rstrip(","))
     s = " ".join(tokens).strip(" ,;:-–—|·•")
 
@@ -115,8 +121,11 @@ def clean_name(raw) -> dict:
     return result
 
 
-_URLISH = re.compile(r"^(?:[a-z][a-z0-9+.\-]*://|www\.|mailto:)|^[^\s@/]+@[^\s@/]+\.[a-z]{2,}$"
-                     r"|^(?-i:[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,})(?::\d+)?(?:/\S*)?$", re.I)
+_URLISH = re.compile(
+    r"^(?:[a-z][a-z0-9+.\-]*://|www\.|mailto:)|^[^\s@/]+@[^\s@/]+\.[a-z]{2,}$"
+    r"|^(?-i:[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,})(?::\d+)?(?:/\S*)?$",
+    re.I,
+)
 
 
 def looks_like_url(text) -> bool:

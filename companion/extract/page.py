@@ -69,8 +69,7 @@ def _decomment(s: str) -> str:
     return s.strip().rstrip(";")
 
 
-_KNOWN_ENTITIES = (("&quot;", '"'), ("&#34;", '"'), ("&#39;", "'"), ("&#x27;", "'"),
-                   ("&lt;", "<"), ("&gt;", ">"))
+_KNOWN_ENTITIES = (("&quot;", '"'), ("&#34;", '"'), ("&#39;", "'"), ("&#x27;", "'"), ("&lt;", "<"), ("&gt;", ">"))
 
 
 def unescape_fast(text: str) -> str:
@@ -185,9 +184,9 @@ class Page:
             close = _CODE_CLOSE.search(html, tag_end)
             if not close:
                 break
-            cid = parse_attrs(html[m.end():tag_end]).get("id")
+            cid = parse_attrs(html[m.end() : tag_end]).get("id")
             if cid:
-                out[cid] = html[tag_end + 1:close.start()]
+                out[cid] = html[tag_end + 1 : close.start()]
             pos = close.end()
         return out
 
@@ -226,9 +225,13 @@ class Page:
             return out
         for node in dom.css("link[rel][href]"):
             attrs = node.attributes
-            out.append({"rel": set((attrs.get("rel") or "").lower().split()),
-                        "href": self.absolute(attrs.get("href")),
-                        "type": (attrs.get("type") or "").lower()})
+            out.append(
+                {
+                    "rel": set((attrs.get("rel") or "").lower().split()),
+                    "href": self.absolute(attrs.get("href")),
+                    "type": (attrs.get("type") or "").lower(),
+                }
+            )
         return out
 
     def absolute(self, href) -> str | None:

@@ -68,12 +68,14 @@ def current_positions(person: dict, index=None) -> list[dict]:
         if isinstance(org.get("member"), list):
             member = next((m for m in org["member"] if isinstance(m, dict)), {})
         end = member.get("endDate") or org.get("endDate")
-        orgs.append({
-            "company": ld.text(org.get("name")),
-            "start": _date(member.get("startDate") or org.get("startDate")),
-            "current": not end,
-            "title": ld.text(member.get("roleName")),
-        })
+        orgs.append(
+            {
+                "company": ld.text(org.get("name")),
+                "start": _date(member.get("startDate") or org.get("startDate")),
+                "current": not end,
+                "title": ld.text(member.get("roleName")),
+            }
+        )
     current = [o for o in orgs if o["current"]]
     if len(titles) == len(orgs):
         pairs = [(titles[i], o) for i, o in enumerate(orgs) if o["current"]]
@@ -81,8 +83,7 @@ def current_positions(person: dict, index=None) -> list[dict]:
         pairs = list(zip(titles, current))
     else:
         pairs = [(titles[0] if titles and i == 0 else None, o) for i, o in enumerate(current)]
-    positions = [{"title": o.get("title") or t, "company": o["company"], "start": o["start"]}
-                 for t, o in pairs]
+    positions = [{"title": o.get("title") or t, "company": o["company"], "start": o["start"]} for t, o in pairs]
     if not positions and titles:
         positions.append({"title": titles[0], "company": None, "start": None})
     return positions
@@ -96,8 +97,11 @@ def apply_person(result, person: dict, index: dict, source: str, page) -> None:
         name = " ".join(p for p in (given, family) if p)
     result.set_name(name, source, given=given, family=family)
     result.set_positions(current_positions(person, index), source)
-    result.set("location", location_text(person.get("address"), index)
-               or location_text(person.get("homeLocation"), index), source)
+    result.set(
+        "location",
+        location_text(person.get("address"), index) or location_text(person.get("homeLocation"), index),
+        source,
+    )
     result.set("avatar_url", ld.image_url(person.get("image")), source)
     result.set("bio", ld.text(person.get("description")), source)
     urls = [u for u in ld.texts(person.get("url")) if u.startswith(("http://", "https://"))]
@@ -113,8 +117,10 @@ def apply_person(result, person: dict, index: dict, source: str, page) -> None:
     page_host = _host(page.url)
     for u in urls:
         key = canonical_identity(u)
-        if key and ((page_key and key["value"] == page_key["value"])
-                    or (key["kind"] == "url" and page_host and _host(u) == page_host)):
+        if key and (
+            (page_key and key["value"] == page_key["value"])
+            or (key["kind"] == "url" and page_host and _host(u) == page_host)
+        ):
             result.add_identity(key)
         else:
             result.add_link(key, "url")

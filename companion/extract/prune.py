@@ -11,9 +11,9 @@ import re
 
 from .dom import classes
 
-SMALL_PAGE = 60_000          # below this, libraries get the whole page
-HTML5LIB_MAX = 20_000        # html5lib (browser-exact, slow) only for documents this small
-MAX_PRUNED = 400_000         # never hand more than this to a pure-Python parser
+SMALL_PAGE = 60_000  # below this, libraries get the whole page
+HTML5LIB_MAX = 20_000  # html5lib (browser-exact, slow) only for documents this small
+MAX_PRUNED = 400_000  # never hand more than this to a pure-Python parser
 
 _MF_ROOT = re.compile(r"^h-[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Microformats v1 roots mf2py reads through its backwards-compatible parsing (a `vcard` becomes an

@@ -14,8 +14,21 @@ from ..urls import http_url
 from .names import clean_name, looks_like_url
 
 PROFILE_KEYS = (
-    "name", "given_name", "family_name", "pronouns", "credentials", "headline", "title",
-    "company", "location", "avatar_url", "bio", "url", "positions", "email", "handle",
+    "name",
+    "given_name",
+    "family_name",
+    "pronouns",
+    "credentials",
+    "headline",
+    "title",
+    "company",
+    "location",
+    "avatar_url",
+    "bio",
+    "url",
+    "positions",
+    "email",
+    "handle",
 )
 URL_FIELDS = ("avatar_url", "url")
 NAME_PARTS = ("name", "given_name", "family_name", "pronouns", "credentials")
@@ -131,9 +144,24 @@ class Result:
 
 # Profile URLs first (docs/EXTRACTION.md puts the LinkedIn URL before its URN), then the
 # stable internal ids, then addresses.
-_RANK = {"linkedin": 0, "github": 0, "x": 0, "mastodon": 0, "bluesky": 0, "instagram": 0, "tiktok": 0,
-         "dribbble": 0, "url": 1, "linkedin_urn": 2, "github_id": 2, "x_id": 2, "bluesky_did": 2,
-         "activitypub": 2, "email": 3, "phone": 4}
+_RANK = {
+    "linkedin": 0,
+    "github": 0,
+    "x": 0,
+    "mastodon": 0,
+    "bluesky": 0,
+    "instagram": 0,
+    "tiktok": 0,
+    "dribbble": 0,
+    "url": 1,
+    "linkedin_urn": 2,
+    "github_id": 2,
+    "x_id": 2,
+    "bluesky_did": 2,
+    "activitypub": 2,
+    "email": 3,
+    "phone": 4,
+}
 
 
 def _same(a: dict, b: dict) -> bool:

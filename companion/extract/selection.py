@@ -19,9 +19,18 @@ from .fragment import fragment_text
 from .page import Page
 
 _HEADER = re.compile(r"^\s*(From|Von|De|Date|Sent|Datum|Envoyé|Gesendet)\s*:\s*(.+?)\s*$", re.I | re.M)
-_MAIL_HOSTS = ("mail.google.com", "outlook.live.com", "outlook.office.com", "outlook.office365.com",
-               "mail.yahoo.com", "app.fastmail.com", "www.fastmail.com", "mail.proton.me",
-               "app.hey.com", "mail.zoho.com")
+_MAIL_HOSTS = (
+    "mail.google.com",
+    "outlook.live.com",
+    "outlook.office.com",
+    "outlook.office365.com",
+    "mail.yahoo.com",
+    "app.fastmail.com",
+    "www.fastmail.com",
+    "mail.proton.me",
+    "app.hey.com",
+    "mail.zoho.com",
+)
 
 
 def _squash(s: str) -> str:
@@ -29,8 +38,14 @@ def _squash(s: str) -> str:
 
 
 def _empty(body: str, channel: str) -> dict:
-    return {"body": body, "sender": None, "sent_at": None, "subject_identities": [],
-            "channel": channel, "direction": None}
+    return {
+        "body": body,
+        "sender": None,
+        "sent_at": None,
+        "subject_identities": [],
+        "channel": channel,
+        "direction": None,
+    }
 
 
 def _channel(page: Page) -> str:
@@ -70,7 +85,7 @@ def _from_headers(text_: str, result: dict) -> bool:
     for m in _HEADER.finditer(text_ or ""):
         field, value = m.group(1).lower(), m.group(2)
         if field in ("from", "von", "de") and result["sender"] is None:
-            (name, addr), = getaddresses([value])[:1] or [("", "")]
+            ((name, addr),) = getaddresses([value])[:1] or [("", "")]
             result["sender"] = name.strip().strip('"') or addr or None
             key = canonical_identity(addr, "email") if addr else None
             if key:
@@ -103,7 +118,8 @@ def _from_linkedin_thread(page: Page, body: str, result: dict) -> None:
                 result["subject_identities"].append(key)
     if not result["subject_identities"] and thread and len(thread["participants"]) == 1:
         url = thread.get("profile_url") or next(
-            (m["sender_url"] for m in messages if m["direction"] == "in" and m.get("sender_url")), None)
+            (m["sender_url"] for m in messages if m["direction"] == "in" and m.get("sender_url")), None
+        )
         key = canonical_identity(url) if url else None
         if key:
             result["subject_identities"].append(key)

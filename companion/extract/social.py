@@ -23,14 +23,19 @@ _NAME_HANDLE = re.compile(r"^\s*(?P<name>.*?)\s*\(@(?P<handle>[^()\s]+)\)")
 def _bare(host: str) -> str:
     for prefix in ("www.", "m.", "mobile."):
         if host.startswith(prefix):
-            return host[len(prefix):]
+            return host[len(prefix) :]
     return host
 
 
 def site(host: str) -> str | None:
     """Which of these sites a page's host is, if any."""
-    return {"bsky.app": "bluesky", "staging.bsky.app": "bluesky", "instagram.com": "instagram",
-            "tiktok.com": "tiktok", "dribbble.com": "dribbble"}.get(_bare(host))
+    return {
+        "bsky.app": "bluesky",
+        "staging.bsky.app": "bluesky",
+        "instagram.com": "instagram",
+        "tiktok.com": "tiktok",
+        "dribbble.com": "dribbble",
+    }.get(_bare(host))
 
 
 def extract(name: str, page, result) -> bool:
@@ -107,6 +112,7 @@ def instagram(page, result) -> bool:
 
 # --- TikTok -----------------------------------------------------------------------------------
 
+
 def _tiktok_user(page) -> dict | None:
     for attrs, body in page.scripts:
         if attrs.get("id") in ("__UNIVERSAL_DATA_FOR_REHYDRATION__", "SIGI_STATE"):
@@ -148,6 +154,7 @@ def tiktok(page, result) -> bool:
 
 # --- Dribbble ---------------------------------------------------------------------------------
 
+
 def dribbble(page, result) -> bool:
     """dribbble.com/{user}: the masthead (name, locality, intro) and the profile's social links."""
     key = canonical_identity(page.url, "dribbble")
@@ -158,8 +165,9 @@ def dribbble(page, result) -> bool:
         result.set_name(text(first(dom, ".masthead-profile-name", "h1.profile-name")), "dom")
         result.set("location", text(first(dom, ".masthead-profile-locality", ".location")), "dom")
         result.set("bio", text(first(dom, ".masthead-intro", ".profile-bio")), "dom")
-        result.set("avatar_url", page.absolute(attr(first(dom, "img.profile-avatar", ".masthead-avatar img"), "src")),
-                   "dom")
+        result.set(
+            "avatar_url", page.absolute(attr(first(dom, "img.profile-avatar", ".masthead-avatar img"), "src")), "dom"
+        )
         for a in dom.css(".social-links a[href], .profile-info-mod a.social-link[href]"):
             rel = (attr(a, "rel") or "").split()
             result.link_url(page.absolute(attr(a, "href")), "me" if "me" in rel else "social")

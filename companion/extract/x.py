@@ -56,9 +56,15 @@ def extract(page, result) -> bool:
         handle = ld.text(person.get("additionalName"))
         result.set_name(ld.text(person.get("givenName")) or ld.text(person.get("name")), SOURCE)
         result.set("bio", ld.text(person.get("description")), SOURCE)
-        result.set("location", ld.text((person.get("homeLocation") or {}).get("name")
-                                       if isinstance(person.get("homeLocation"), dict)
-                                       else person.get("homeLocation")), SOURCE)
+        result.set(
+            "location",
+            ld.text(
+                (person.get("homeLocation") or {}).get("name")
+                if isinstance(person.get("homeLocation"), dict)
+                else person.get("homeLocation")
+            ),
+            SOURCE,
+        )
         result.set("avatar_url", ld.image_url(person.get("image")), SOURCE)
         ident = ld.text(person.get("identifier"))
         own = ld.text(person.get("url"))

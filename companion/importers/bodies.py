@@ -16,8 +16,11 @@ import re
 from ..extract.fragment import _tidy_lines, fragment_text
 
 # Markup that shows a body is HTML, not text that happens to hold a "<": an element an editor writes.
-_HTML = re.compile(r"<(?:p|br|div|span|a|b|i|u|em|strong|ul|ol|li|blockquote|font|table|tr|td|h[1-6])"
-                   r"(?:\s[^<>]*)?/?>", re.I)
+_HTML = re.compile(
+    r"<(?:p|br|div|span|a|b|i|u|em|strong|ul|ol|li|blockquote|font|table|tr|td|h[1-6])"
+    r"(?:\s[^<>]*)?/?>",
+    re.I,
+)
 _ENTITY = re.compile(r"&(?:[a-zA-Z][a-zA-Z0-9]{1,31}|#\d{1,7}|#x[0-9a-fA-F]{1,6});")
 # The editor's own markup: paragraphs, line breaks, links and emphasis. A body made only of these
 # (nearly every LinkedIn body) is turned into the very text BeautifulSoup gives, without building a
@@ -49,8 +52,14 @@ def message_text(text: str | None) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
-def subject_once(messages: list[dict], *, subject: str = "subject", body: str = "body",
-                 thread: str = "conversation", when: str = "sent_at") -> None:
+def subject_once(
+    messages: list[dict],
+    *,
+    subject: str = "subject",
+    body: str = "body",
+    thread: str = "conversation",
+    when: str = "sent_at",
+) -> None:
     """Put each thread's subject in front of its first message only (in place).
 
     Older LinkedIn exports repeat a thread's subject on every row; said once, it reads as it did

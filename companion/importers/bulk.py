@@ -55,8 +55,9 @@ def bulk_insert(db: Database, table: str, sql: str, rows: Sequence) -> None:
         db.conn.executemany(sql, rows)
         if fts:
             cols = ", ".join(f"[{c}]" for c in columns)
-            db.execute(f"INSERT INTO [{fts}] (rowid, {cols}) SELECT rowid, {cols} FROM [{table}] WHERE rowid >= ?",
-                       [first])
+            db.execute(
+                f"INSERT INTO [{fts}] (rowid, {cols}) SELECT rowid, {cols} FROM [{table}] WHERE rowid >= ?", [first]
+            )
 
 
 def bulk_update_unindexed(db: Database, table: str, sql: str, rows: Sequence) -> None:

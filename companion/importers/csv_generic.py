@@ -24,46 +24,138 @@ from .save import Loaded
 
 SOURCE = "import:csv"
 IDENTITY_FIELDS = ("email", "phone", "linkedin", "github", "x", "mastodon", "url", "other_identities")
-FIELDS = ("name", "given_name", "middle_name", "family_name", "name_prefix", "name_suffix", "company", "title",
-          "headline", "location", "city", "region", "country", "birthday", "birth_year", "birth_month",
-          "birth_day", "bio", "avatar_url", "pronouns", "credentials", "circle", "how_met", "keep_in_touch_days",
-          *IDENTITY_FIELDS, "tags", "note")
+FIELDS = (
+    "name",
+    "given_name",
+    "middle_name",
+    "family_name",
+    "name_prefix",
+    "name_suffix",
+    "company",
+    "title",
+    "headline",
+    "location",
+    "city",
+    "region",
+    "country",
+    "birthday",
+    "birth_year",
+    "birth_month",
+    "birth_day",
+    "bio",
+    "avatar_url",
+    "pronouns",
+    "credentials",
+    "circle",
+    "how_met",
+    "keep_in_touch_days",
+    *IDENTITY_FIELDS,
+    "tags",
+    "note",
+)
 
 # Normalised header (see files.norm) → field.
 ALIASES = {
-    "name": "name", "fullname": "name", "displayname": "name", "contactname": "name",
-    "firstname": "given_name", "givenname": "given_name", "first": "given_name",
-    "middlename": "middle_name", "additionalname": "middle_name",
-    "lastname": "family_name", "familyname": "family_name", "surname": "family_name", "last": "family_name",
-    "nameprefix": "name_prefix", "namesuffix": "name_suffix",
-    "company": "company", "companyname": "company", "organization": "company", "organisation": "company",
-    "employer": "company", "org": "company",
-    "title": "title", "jobtitle": "title", "position": "title", "role": "title",
-    "headline": "headline", "location": "location", "city": "city", "region": "region", "state": "region",
-    "country": "country", "birthday": "birthday", "birthdate": "birthday", "bday": "birthday",
-    "birthyear": "birth_year", "birthmonth": "birth_month",  # Thunderbird (its "Birth Day": see parse_rows)
-    "dateofbirth": "birthday", "bio": "bio", "about": "bio", "photo": "avatar_url", "avatar": "avatar_url",
-    "avatarurl": "avatar_url", "photourl": "avatar_url", "pronouns": "pronouns", "credentials": "credentials",
-    "circle": "circle", "howmet": "how_met", "howwemet": "how_met", "keepintouchdays": "keep_in_touch_days",
-    "linkedin": "linkedin", "linkedinurl": "linkedin", "linkedinprofile": "linkedin", "github": "github",
-    "x": "x", "twitter": "x", "twitterhandle": "x", "mastodon": "mastodon",
-    "tags": "tags", "labels": "tags", "groups": "tags", "groupmembership": "tags", "categories": "tags",
-    "notes": "note", "note": "note", "comments": "note", "otheridentities": "other_identities",
+    "name": "name",
+    "fullname": "name",
+    "displayname": "name",
+    "contactname": "name",
+    "firstname": "given_name",
+    "givenname": "given_name",
+    "first": "given_name",
+    "middlename": "middle_name",
+    "additionalname": "middle_name",
+    "lastname": "family_name",
+    "familyname": "family_name",
+    "surname": "family_name",
+    "last": "family_name",
+    "nameprefix": "name_prefix",
+    "namesuffix": "name_suffix",
+    "company": "company",
+    "companyname": "company",
+    "organization": "company",
+    "organisation": "company",
+    "employer": "company",
+    "org": "company",
+    "title": "title",
+    "jobtitle": "title",
+    "position": "title",
+    "role": "title",
+    "headline": "headline",
+    "location": "location",
+    "city": "city",
+    "region": "region",
+    "state": "region",
+    "country": "country",
+    "birthday": "birthday",
+    "birthdate": "birthday",
+    "bday": "birthday",
+    "birthyear": "birth_year",
+    "birthmonth": "birth_month",  # Thunderbird (its "Birth Day": see parse_rows)
+    "dateofbirth": "birthday",
+    "bio": "bio",
+    "about": "bio",
+    "photo": "avatar_url",
+    "avatar": "avatar_url",
+    "avatarurl": "avatar_url",
+    "photourl": "avatar_url",
+    "pronouns": "pronouns",
+    "credentials": "credentials",
+    "circle": "circle",
+    "howmet": "how_met",
+    "howwemet": "how_met",
+    "keepintouchdays": "keep_in_touch_days",
+    "linkedin": "linkedin",
+    "linkedinurl": "linkedin",
+    "linkedinprofile": "linkedin",
+    "github": "github",
+    "x": "x",
+    "twitter": "x",
+    "twitterhandle": "x",
+    "mastodon": "mastodon",
+    "tags": "tags",
+    "labels": "tags",
+    "groups": "tags",
+    "groupmembership": "tags",
+    "categories": "tags",
+    "notes": "note",
+    "note": "note",
+    "comments": "note",
+    "otheridentities": "other_identities",
     # Kith's own export: bookkeeping that an import recomputes.
-    "kithid": "-", "lastinteractionat": "-",
+    "kithid": "-",
+    "lastinteractionat": "-",
 }
 # Where an email or phone column says what kind it is (Thunderbird's "Work Phone", Outlook's
 # "Business Fax", "Email Home"), the kind becomes the identity's label, as a vCard's TYPE does.
 _KIND = r"(?P<kind>home|work|business|mobile|cell|car|other|primary|secondary|personal|companymain|main)"
-EMAIL_COLUMN = re.compile(rf"^{_KIND}?e?mail\d*(?:address)?\d*(?P<kind2>home|work|business|personal|other)?"
-                          r"(?:value|address)?$")
-PHONE_COLUMN = re.compile(rf"^(?:{_KIND}?(?:phone|telephone|tel|phonenumber)\d*(?:value|number)?"
-                          r"|(?P<mobile>mobile|cell|cellphone|mobilephone)\d*(?:number)?"
-                          rf"|{_KIND.replace('kind', 'kind3')}number"
-                          r"|(?P<fax>home|work|business|other)?fax(?:number)?\d*|(?P<pager>pager)(?:number)?\d*)$")
-LABELS = {"home": "home", "work": "work", "business": "work", "companymain": "work", "office": "work",
-          "mobile": "cell", "cell": "cell", "car": "cell", "iphone": "cell", "personal": "home", "fax": "fax",
-          "pager": "pager", "workfax": "work,fax", "homefax": "home,fax", "businessfax": "work,fax"}
+EMAIL_COLUMN = re.compile(
+    rf"^{_KIND}?e?mail\d*(?:address)?\d*(?P<kind2>home|work|business|personal|other)?"
+    r"(?:value|address)?$"
+)
+PHONE_COLUMN = re.compile(
+    rf"^(?:{_KIND}?(?:phone|telephone|tel|phonenumber)\d*(?:value|number)?"
+    r"|(?P<mobile>mobile|cell|cellphone|mobilephone)\d*(?:number)?"
+    rf"|{_KIND.replace('kind', 'kind3')}number"
+    r"|(?P<fax>home|work|business|other)?fax(?:number)?\d*|(?P<pager>pager)(?:number)?\d*)$"
+)
+LABELS = {
+    "home": "home",
+    "work": "work",
+    "business": "work",
+    "companymain": "work",
+    "office": "work",
+    "mobile": "cell",
+    "cell": "cell",
+    "car": "cell",
+    "iphone": "cell",
+    "personal": "home",
+    "fax": "fax",
+    "pager": "pager",
+    "workfax": "work,fax",
+    "homefax": "home,fax",
+    "businessfax": "work,fax",
+}
 PATTERNS = [
     (EMAIL_COLUMN, "email"),
     (PHONE_COLUMN, "phone"),
@@ -77,8 +169,13 @@ PATTERNS = [
     (re.compile(r"^address\d*region$"), "region"),
     (re.compile(r"^address\d*country$"), "country"),
     # Which kind of email/phone/… the next column holds: nothing to keep.
-    (re.compile(r"^(e?mail|phone|website|address|organization|relation|event|im|customfield|externalid)"
-                r"\d*(label|type)$"), "-"),
+    (
+        re.compile(
+            r"^(e?mail|phone|website|address|organization|relation|event|im|customfield|externalid)"
+            r"\d*(label|type)$"
+        ),
+        "-",
+    ),
 ]
 MULTI = " ::: "
 SYSTEM_LABEL = "* "
@@ -136,8 +233,11 @@ def load_csv(path: Path, *, mapping: dict[str, str] | None = None, region: str |
     headers = {norm(h) for h in table.header} | set(table.header)
     missing = [col for col in mapping if col not in headers and norm(col) not in headers]
     if missing:
-        raise ImportFileError(path, table.header_line, f"--map names no column called {', '.join(missing)}"
-                              f" (columns: {', '.join(table.header)})")
+        raise ImportFileError(
+            path,
+            table.header_line,
+            f"--map names no column called {', '.join(missing)} (columns: {', '.join(table.header)})",
+        )
     google = {"labels", "groupmembership"} & set(table.index)
     if google:
         report.source = "Google Contacts CSV"
@@ -155,14 +255,16 @@ def _tags(cell: str) -> list[str]:
     return [t for t in parts if t and not t.startswith(SYSTEM_LABEL)]
 
 
-def parse_rows(table: CsvTable, mapping: dict[str, str], report: ImportReport, *,
-               region: str | None = None) -> list[Person]:
+def parse_rows(
+    table: CsvTable, mapping: dict[str, str], report: ImportReport, *, region: str | None = None
+) -> list[Person]:
     targets = [field_for(h, mapping) for h in table.header]
     _refine_targets(table, targets, mapping)
     # Google's "Custom Field 1 - Value" is only readable next to its "Custom Field 1 - Label"; its
     # "Phone 1 - Value" says its kind in "Phone 1 - Label" ("Mobile", "Work Fax").
-    label_of = {i: table.column(h[:-len("Value")] + "Label") for i, h in enumerate(table.header)
-                if h.endswith(" - Value")}
+    label_of = {
+        i: table.column(h[: -len("Value")] + "Label") for i, h in enumerate(table.header) if h.endswith(" - Value")
+    }
     kind_of = {i: column_label(h) for i, h in enumerate(table.header) if targets[i] in ("email", "phone")}
     birthdays = [row[i] for _, row in table.rows for i, t in enumerate(targets) if t == "birthday" and i < len(row)]
     dayfirst = day_first(birthdays)
@@ -189,8 +291,7 @@ def parse_rows(table: CsvTable, mapping: dict[str, str], report: ImportReport, *
                 labels.setdefault(target, []).append(value_label(label) or kind_of.get(i))
         if kith_export and values.get("note"):
             values["note"] = [n.strip() for cell in values["note"] for n in cell.split(MULTI) if n.strip()]
-        person = row_to_person(values, extra, table.path, line, region, labels=labels, report=report,
-                               dayfirst=dayfirst)
+        person = row_to_person(values, extra, table.path, line, region, labels=labels, report=report, dayfirst=dayfirst)
         if person is None:
             report.skip(table.path, line, "no name, email, phone or profile in this row")
         else:
@@ -230,9 +331,17 @@ def _birthday_parts(values: dict[str, list[str]]) -> str | None:
     return parse_birthday(f"--{int(month):02d}-{int(day):02d}")
 
 
-def row_to_person(values: dict[str, list[str]], extra: list[str], path: str, line: int,
-                  region: str | None, *, labels: dict[str, list] | None = None,
-                  report: ImportReport | None = None, dayfirst: bool = False) -> Person | None:
+def row_to_person(
+    values: dict[str, list[str]],
+    extra: list[str],
+    path: str,
+    line: int,
+    region: str | None,
+    *,
+    labels: dict[str, list] | None = None,
+    report: ImportReport | None = None,
+    dayfirst: bool = False,
+) -> Person | None:
     def first(name: str) -> str | None:
         return values.get(name, [None])[0]
 
@@ -263,16 +372,32 @@ def row_to_person(values: dict[str, list[str]], extra: list[str], path: str, lin
                         display_names.append(shown)
                 if key not in identities:
                     identities.append(key)
-    name = first("name") or " ".join(filter(None, (first(k) for k in (
-        "name_prefix", "given_name", "middle_name", "family_name", "name_suffix"))))
-    fields = {k: first(k) for k in ("company", "title", "headline", "bio", "pronouns", "credentials", "circle",
-                                     "how_met", "keep_in_touch_days", "given_name", "family_name")}
+    name = first("name") or " ".join(
+        filter(None, (first(k) for k in ("name_prefix", "given_name", "middle_name", "family_name", "name_suffix")))
+    )
+    fields = {
+        k: first(k)
+        for k in (
+            "company",
+            "title",
+            "headline",
+            "bio",
+            "pronouns",
+            "credentials",
+            "circle",
+            "how_met",
+            "keep_in_touch_days",
+            "given_name",
+            "family_name",
+        )
+    }
     # A row with only an address is named by the name the address carries ("Omega" <omega@…>), or by the
     # address itself: never "".
     email = next((i["value"] for i in identities if i["kind"] == "email"), None)
     fields["name"] = name or fields["company"] or (display_names[0] if display_names else None) or email
-    fields["location"] = first("location") or ", ".join(filter(None, (first(k) for k in (
-        "city", "region", "country")))) or None
+    fields["location"] = (
+        first("location") or ", ".join(filter(None, (first(k) for k in ("city", "region", "country")))) or None
+    )
     avatar = http_url(first("avatar_url"))
     if avatar:
         fields["avatar_url"] = avatar

@@ -8,17 +8,22 @@ import re
 from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 
-MONTHS = {m: i for i, m in enumerate(
-    "jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
+MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
 
-_ISO = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})(?:[ T](\d{2}):?(\d{2})(?::?(\d{2})(?:\.\d+)?)?)?"
-                  r"\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?$", re.I)
+_ISO = re.compile(
+    r"^(\d{4})-?(\d{2})-?(\d{2})(?:[ T](\d{2}):?(\d{2})(?::?(\d{2})(?:\.\d+)?)?)?"
+    r"\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?$",
+    re.I,
+)
 # "01 Jan 2024", and spreadsheets' "29-Aug-22" / "29-Aug-2022" / "29 Aug. 22".
 _DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})[\s-]+([a-z]{3,})\.?,?[\s-]+(\d{4}|\d{2})$", re.I)
 _MONTH_DAY_YEAR = re.compile(r"^([a-z]{3,})\.?\s+(\d{1,2}),?\s+(\d{4})$", re.I)
 # "1/2/24, 9:03 AM" (month first, as LinkedIn writes), "20/01/1991" and "20.01.1991" (day first).
-_US = re.compile(r"^(\d{1,2})([/.])(\d{1,2})\2(\d{2}|\d{4})"
-                 r"(?:,?\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?)?)?$", re.I)
+_US = re.compile(
+    r"^(\d{1,2})([/.])(\d{1,2})\2(\d{2}|\d{4})"
+    r"(?:,?\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?)?)?$",
+    re.I,
+)
 _NO_YEAR = re.compile(r"^--(\d{2})-?(\d{2})$")
 
 

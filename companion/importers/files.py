@@ -28,14 +28,14 @@ def utf16_without_bom(data: bytes) -> str | None:
     little-endian and even ones for big-endian. None when the data does not look like that."""
     sample = data[:4096]
     if len(sample) < 4 or len(sample) % 2:
-        sample = sample[:len(sample) - len(sample) % 2]
+        sample = sample[: len(sample) - len(sample) % 2]
     if len(sample) < 4:
         return None
     even, odd = sample[0::2].count(0), sample[1::2].count(0)
     half = len(sample) // 2
     for zeros, other, encoding in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
         if zeros > half * 0.6 and other < half * 0.05:
-            return data[:len(data) - len(data) % 2].decode(encoding, "replace")
+            return data[: len(data) - len(data) % 2].decode(encoding, "replace")
     return None
 
 
@@ -43,7 +43,7 @@ def decode(data: bytes) -> str:
     """Bytes to text: BOMs first, UTF-16 without one, then UTF-8, then Windows-1252, then Latin-1
     (never fails)."""
     if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("utf-8", "replace")
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8", "replace")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16", "replace")
     if b"\x00" in data[:4096]:
@@ -67,16 +67,19 @@ def _megabytes(n: int) -> str:
     return f"{n / 1_000_000:,.1f} MB"
 
 
-def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str,
-                limit: int = MAX_MEMBER_BYTES) -> bytes:
+def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, limit: int = MAX_MEMBER_BYTES) -> bytes:
     """An archive member's bytes, refused (naming the member and its size) past `limit`.
 
     Checking the declared size is enough: zipfile stops inflating at that size (a member that
     under-declares fails its CRC check instead of growing).
     """
     if info.file_size > limit:
-        raise ImportFileError(where, None, f"{info.filename} is {_megabytes(info.file_size)} uncompressed; "
-                                           f"Kith reads archive members up to {_megabytes(limit)}")
+        raise ImportFileError(
+            where,
+            None,
+            f"{info.filename} is {_megabytes(info.file_size)} uncompressed; "
+            f"Kith reads archive members up to {_megabytes(limit)}",
+        )
     return archive.read(info)
 
 
@@ -105,8 +108,7 @@ def norm(header: str) -> str:
 class CsvTable:
     """A parsed CSV: the header as written, and rows as (first line number, cells)."""
 
-    def __init__(self, path: str, header: list[str], rows: list[tuple[int, list[str]]],
-                 header_line: int):
+    def __init__(self, path: str, header: list[str], rows: list[tuple[int, list[str]]], header_line: int):
         self.path = path
         self.header = header
         self.rows = rows
@@ -165,8 +167,9 @@ def _records(text: str, path: str) -> Iterator[tuple[int, list[str]]]:
         raise ImportFileError(path, start, f"malformed CSV ({exc})") from exc
 
 
-def read_csv(text: str, path: str, is_header: Callable[[list[str]], bool] | None = None,
-             max_preamble: int = 50) -> CsvTable:
+def read_csv(
+    text: str, path: str, is_header: Callable[[list[str]], bool] | None = None, max_preamble: int = 50
+) -> CsvTable:
     """Parse a whole CSV. The header is the first row `is_header` accepts (skipping a
     preamble such as LinkedIn's "Notes:" lines), or the first non-empty row."""
     header = None

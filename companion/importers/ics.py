@@ -153,8 +153,15 @@ def _uid(event) -> str:
     return "no-uid-" + hashlib.sha1(text.encode()).hexdigest()[:20]
 
 
-def import_ics(db: Database, path: Path, *, me: list[str] | tuple[str, ...] = (), dry_run: bool = False,
-               now: str | None = None, progress: Callable[[int], None] | None = None) -> InteractionReport:
+def import_ics(
+    db: Database,
+    path: Path,
+    *,
+    me: list[str] | tuple[str, ...] = (),
+    dry_run: bool = False,
+    now: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> InteractionReport:
     now = now or now_iso()
     until = datetime.strptime(now, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
     report = InteractionReport("calendar", unit="events")
@@ -169,16 +176,29 @@ def import_ics(db: Database, path: Path, *, me: list[str] | tuple[str, ...] = ()
         report.warnings.append("could not tell which attendee is you (use --me): events you declined may count")
     with import_or_dry_run(db, report, dry_run):
         known = known_addresses(db)
-        writer = InteractionWriter(db, report, source=SOURCE, kind=KIND, keep_earliest=False,
-                                    fold_label="the same event met twice (overlapping calendars)")
+        writer = InteractionWriter(
+            db,
+            report,
+            source=SOURCE,
+            kind=KIND,
+            keep_earliest=False,
+            fold_label="the same event met twice (overlapping calendars)",
+        )
         for where, calendar in calendars:
             _record_calendar(where, calendar, who, known, writer, report, until)
         writer.finish()
     return report.finish()
 
 
-def _record_calendar(where: str, calendar: icalendar.Calendar, me: Me, known: dict[str, int],
-                     writer: InteractionWriter, report: InteractionReport, until: datetime) -> None:
+def _record_calendar(
+    where: str,
+    calendar: icalendar.Calendar,
+    me: Me,
+    known: dict[str, int],
+    writer: InteractionWriter,
+    report: InteractionReport,
+    until: datetime,
+) -> None:
     zone = _floating_zone(calendar, where, report)
     recurring = {_uid(e) for e in calendar.walk("VEVENT") if "RRULE" in e or "RDATE" in e or "RECURRENCE-ID" in e}
     if "X-WR-TIMEZONE" in calendar:
@@ -209,15 +229,24 @@ def _record_calendar(where: str, calendar: icalendar.Calendar, me: Me, known: di
             happened_at = _utc(start, zone)
             recurrence = event.get("RECURRENCE-ID")
             uid = _uid(event)
-            instance = f"/{_recurrence_key(recurrence.dt if recurrence is not None else start)}" \
-                if uid in recurring else ""
+            instance = (
+                f"/{_recurrence_key(recurrence.dt if recurrence is not None else start)}" if uid in recurring else ""
+            )
         except (KeyError, ValueError, OverflowError) as exc:
             report.skip(where, None, f"event {str(event.get('UID', ''))!r}: unreadable start ({exc})")
             continue
         summary = " ".join(str(event.get("SUMMARY", "") or "").split()) or None
         for address, cid in contacts:
-            writer.add({"contact_id": cid, "kind": KIND, "happened_at": happened_at, "summary": summary,
-                        "direction": None, "external_id": f"ics:{uid}{instance}/{address}"})
+            writer.add(
+                {
+                    "contact_id": cid,
+                    "kind": KIND,
+                    "happened_at": happened_at,
+                    "summary": summary,
+                    "direction": None,
+                    "external_id": f"ics:{uid}{instance}/{address}",
+                }
+            )
     for reason, n in sorted(reasons.items()):
         report.skip(where, None, reason, count=n)
     if declined:

@@ -43,20 +43,33 @@ from .save import save_batch
 from .timeline import save_interactions, save_messages
 
 SOURCE = "import:linkedin"
-CONNECTION_COLUMNS = {"firstname", "lastname", "url", "emailaddress", "email", "company", "position",
-                      "connectedon"}
-MESSAGE_COLUMNS = {"conversationid", "conversationtitle", "from", "senderprofileurl", "to",
-                   "recipientprofileurls", "date", "subject", "content", "folder", "ismessagedraft",
-                   "direction"}
+CONNECTION_COLUMNS = {"firstname", "lastname", "url", "emailaddress", "email", "company", "position", "connectedon"}
+MESSAGE_COLUMNS = {
+    "conversationid",
+    "conversationtitle",
+    "from",
+    "senderprofileurl",
+    "to",
+    "recipientprofileurls",
+    "date",
+    "subject",
+    "content",
+    "folder",
+    "ismessagedraft",
+    "direction",
+}
 # A message's external id hashes its body as earlier versions built it (unknown columns appended),
 # so re-importing an export read by an earlier version adds nothing twice.
 LEGACY_MESSAGE_COLUMNS = frozenset(MESSAGE_COLUMNS)
 MESSAGE_COLUMNS |= {"isconversationdraft"}  # the current export's draft flag, not text of the message
-INVITATION_COLUMNS = {"from", "to", "sentat", "message", "direction", "inviterprofileurl",
-                      "inviteeprofileurl"}
+INVITATION_COLUMNS = {"from", "to", "sentat", "message", "direction", "inviterprofileurl", "inviteeprofileurl"}
 DIRECTIONS = {"incoming": "in", "outgoing": "out"}  # older exports say which way each row went
-FILE_NAMES = {"connections.csv": "connections", "messages.csv": "messages",
-              "invitations.csv": "invitations", "profile.csv": "profile"}
+FILE_NAMES = {
+    "connections.csv": "connections",
+    "messages.csv": "messages",
+    "invitations.csv": "invitations",
+    "profile.csv": "profile",
+}
 
 
 @dataclass
@@ -76,6 +89,7 @@ class Export:
 
 # --- reading ------------------------------------------------------------------------------
 
+
 def _kind_by_header(table: CsvTable) -> str | None:
     cols = set(table.index)
     if {"firstname", "lastname"} <= cols and ("url" in cols or "connectedon" in cols):
@@ -89,8 +103,12 @@ def _kind_by_header(table: CsvTable) -> str | None:
 
 def _is_header(cells: list[str]) -> bool:
     cols = set(cells)
-    return ({"firstname", "lastname"} <= cols or {"from", "content"} <= cols
-            or {"conversationid", "content"} <= cols or {"from", "sentat"} <= cols)
+    return (
+        {"firstname", "lastname"} <= cols
+        or {"from", "content"} <= cols
+        or {"conversationid", "content"} <= cols
+        or {"from", "sentat"} <= cols
+    )
 
 
 def read_files(path: Path) -> list[tuple[str, str, str | None]]:
@@ -174,9 +192,11 @@ def _parse_files(export: Export, files: list[tuple[str, str, str | None]]) -> No
         table = read_csv(text, where, _is_header)
         role = role or _kind_by_header(table)
         if role is None or _kind_by_header(table) != role:
-            raise ImportFileError(where, table.header_line,
-                                  "not a LinkedIn Connections, messages or Invitations file "
-                                  f"(columns: {', '.join(table.header)})")
+            raise ImportFileError(
+                where,
+                table.header_line,
+                f"not a LinkedIn Connections, messages or Invitations file (columns: {', '.join(table.header)})",
+            )
         export.report.files.append(where)
         export.report.rows += len(table.rows)
         export.report.rows_per_file[where] = len(table.rows)
@@ -235,10 +255,17 @@ def _padded(table: CsvTable, row: list[str]) -> list[str]:
 def parse_connections(table: CsvTable, report: ImportReport) -> list[Person]:
     missing = len(table.header)  # index of the padding cell
     first_i, last_i, url_i, email_i, company_i, position_i, connected_i = (
-        missing if i is None else i for i in (
-            table.column("First Name"), table.column("Last Name"), table.column("URL", "Profile URL"),
-            table.column("Email Address", "Email"), table.column("Company"), table.column("Position"),
-            table.column("Connected On")))
+        missing if i is None else i
+        for i in (
+            table.column("First Name"),
+            table.column("Last Name"),
+            table.column("URL", "Profile URL"),
+            table.column("Email Address", "Email"),
+            table.column("Company"),
+            table.column("Position"),
+            table.column("Connected On"),
+        )
+    )
     unknown = _unknown_columns(table, CONNECTION_COLUMNS)
     # A spreadsheet may have re-saved the dates day first (14/02/2021): decided once for the column.
     dayfirst = day_first(row[connected_i] for _, row in table.rows if connected_i < len(row))
@@ -267,14 +294,24 @@ def parse_connections(table: CsvTable, report: ImportReport) -> list[Person]:
         if connected_raw and not connected:
             extra.append(("Connected On (unreadable date)", connected_raw))
             report.unreadable["dates"] += 1
-        people.append(Person(
-            table.path, line,
-            {"name": name or None, "given_name": first or None, "family_name": last or None,
-             "company": cells[company_i] or None, "title": cells[position_i] or None},
-            identities=identities,
-            notes=["From LinkedIn Connections.csv:\n" + "\n".join(f"{k}: {v}" for k, v in extra)] if extra else [],
-            interactions=[{"kind": "connected", "happened_at": connected, "summary": "Connected on LinkedIn"}]
-            if connected else []))
+        people.append(
+            Person(
+                table.path,
+                line,
+                {
+                    "name": name or None,
+                    "given_name": first or None,
+                    "family_name": last or None,
+                    "company": cells[company_i] or None,
+                    "title": cells[position_i] or None,
+                },
+                identities=identities,
+                notes=["From LinkedIn Connections.csv:\n" + "\n".join(f"{k}: {v}" for k, v in extra)] if extra else [],
+                interactions=[{"kind": "connected", "happened_at": connected, "summary": "Connected on LinkedIn"}]
+                if connected
+                else [],
+            )
+        )
     return people
 
 
@@ -294,11 +331,25 @@ def _participant(name: str, url: str, cache: dict | None = None) -> dict:
 
 def parse_messages(table: CsvTable, report: ImportReport) -> list[dict]:
     missing = len(table.header)
-    (conv_i, from_i, sender_url_i, to_i, urls_i, date_i, subject_i, content_i, draft_i, conv_draft_i,
-     direction_i) = (
-        missing if i is None else i for i in (table.column(name) for name in (
-            "CONVERSATION ID", "FROM", "SENDER PROFILE URL", "TO", "RECIPIENT PROFILE URLS", "DATE", "SUBJECT",
-            "CONTENT", "IS MESSAGE DRAFT", "IS CONVERSATION DRAFT", "DIRECTION")))
+    (conv_i, from_i, sender_url_i, to_i, urls_i, date_i, subject_i, content_i, draft_i, conv_draft_i, direction_i) = (
+        missing if i is None else i
+        for i in (
+            table.column(name)
+            for name in (
+                "CONVERSATION ID",
+                "FROM",
+                "SENDER PROFILE URL",
+                "TO",
+                "RECIPIENT PROFILE URLS",
+                "DATE",
+                "SUBJECT",
+                "CONTENT",
+                "IS MESSAGE DRAFT",
+                "IS CONVERSATION DRAFT",
+                "DIRECTION",
+            )
+        )
+    )
     unknown = _unknown_columns(table, MESSAGE_COLUMNS)
     legacy_unknown = _unknown_columns(table, LEGACY_MESSAGE_COLUMNS)
     people: dict = {}
@@ -341,41 +392,60 @@ def parse_messages(table: CsvTable, report: ImportReport) -> list[dict]:
         sender = _participant(cells[from_i], cells[sender_url_i], people)
         who = sender["key"]["value"] if sender["key"] else sender["name"]
         digest = hashlib.sha1("\x1f".join([conversation, date_raw, who, legacy]).encode()).hexdigest()[:20]
-        messages.append({
-            "file": table.path, "line": line, "conversation": conversation or None,
-            "sender": sender, "recipients": recipients, "sent_at": sent_at, "body": body, "subject": subject,
-            "direction": DIRECTIONS.get(cells[direction_i].lower()),
-            "external_id": f"linkedin-export:{digest}",
-            "thread_url": f"https://www.linkedin.com/messaging/thread/{conversation}/" if conversation else None,
-        })
+        messages.append(
+            {
+                "file": table.path,
+                "line": line,
+                "conversation": conversation or None,
+                "sender": sender,
+                "recipients": recipients,
+                "sent_at": sent_at,
+                "body": body,
+                "subject": subject,
+                "direction": DIRECTIONS.get(cells[direction_i].lower()),
+                "external_id": f"linkedin-export:{digest}",
+                "thread_url": f"https://www.linkedin.com/messaging/thread/{conversation}/" if conversation else None,
+            }
+        )
     subject_once(messages)
     return messages
 
 
 def parse_invitations(table: CsvTable, report: ImportReport) -> list[dict]:
-    col = {name: table.column(name) for name in (
-        "From", "To", "Sent At", "Message", "Direction", "inviterProfileUrl", "inviteeProfileUrl")}
+    col = {
+        name: table.column(name)
+        for name in ("From", "To", "Sent At", "Message", "Direction", "inviterProfileUrl", "inviteeProfileUrl")
+    }
     unknown = _unknown_columns(table, INVITATION_COLUMNS)
     invitations = []
     for line, row in table.rows:
+
         def cell(name):
             return _cell(row, col[name])
+
         sent_raw = cell("Sent At")
         sent_at = parse_datetime(sent_raw)
         if not sent_at:
             report.skip(table.path, line, f"unreadable date {sent_raw!r}" if sent_raw else "no date")
             continue
         extra = _unknown(table, row, unknown)
-        invitations.append({
-            "file": table.path, "line": line, "sent_at": sent_at, "message": cell("Message"),
-            "direction": DIRECTIONS.get(cell("Direction").lower()),
-            "from": _participant(cell("From"), cell("inviterProfileUrl")),
-            "to": _participant(cell("To"), cell("inviteeProfileUrl")),
-            "extra": "; ".join(f"{k}: {v}" for k, v in extra)})
+        invitations.append(
+            {
+                "file": table.path,
+                "line": line,
+                "sent_at": sent_at,
+                "message": cell("Message"),
+                "direction": DIRECTIONS.get(cell("Direction").lower()),
+                "from": _participant(cell("From"), cell("inviterProfileUrl")),
+                "to": _participant(cell("To"), cell("inviteeProfileUrl")),
+                "extra": "; ".join(f"{k}: {v}" for k, v in extra),
+            }
+        )
     return invitations
 
 
 # --- who is the user ----------------------------------------------------------------------
+
 
 def _name_key(name: str) -> str:
     return " ".join((name or "").casefold().split())
@@ -383,7 +453,7 @@ def _name_key(name: str) -> str:
 
 @dataclass
 class Me:
-    urls: set = field(default_factory=set)   # canonical LinkedIn identity values
+    urls: set = field(default_factory=set)  # canonical LinkedIn identity values
     names: set = field(default_factory=set)  # casefolded names
     how: str = ""
 
@@ -413,8 +483,9 @@ def find_me(db: Database, export: Export, me_url: str | None = None, me_name: st
         me.how = "--me-url/--me-name"
         return me
     for name, value in db.execute(
-            "SELECT c.name, i.value FROM contacts c LEFT JOIN identities i ON i.contact_id = c.id"
-            " AND i.kind = 'linkedin' WHERE c.is_me = 1"):
+        "SELECT c.name, i.value FROM contacts c LEFT JOIN identities i ON i.contact_id = c.id"
+        " AND i.kind = 'linkedin' WHERE c.is_me = 1"
+    ):
         me.names.add(_name_key(name))
         if value:
             me.urls.add(value)
@@ -464,6 +535,7 @@ def _conversations(export: Export) -> dict[str, set]:
 
 # --- saving -------------------------------------------------------------------------------
 
+
 class _Directory:
     """Contacts by LinkedIn key (resolved through `save_people`) and by unique exact name."""
 
@@ -488,15 +560,17 @@ class _Directory:
         return self.by_name.get(name)
 
 
-def save_export(db: Database, export: Export, me: Me, *, now: str | None = None,
-                progress: Callable[[int], None] | None = None) -> ImportReport:
+def save_export(
+    db: Database, export: Export, me: Me, *, now: str | None = None, progress: Callable[[int], None] | None = None
+) -> ImportReport:
     """Write a parsed export; the caller holds the transaction."""
     with gc_paused():
         return _save_export(db, export, me, now=now or now_iso(), progress=progress)
 
 
-def _save_export(db: Database, export: Export, me: Me, *, now: str,
-                 progress: Callable[[int], None] | None) -> ImportReport:
+def _save_export(
+    db: Database, export: Export, me: Me, *, now: str, progress: Callable[[int], None] | None
+) -> ImportReport:
     report = export.report
     connection_ids = save_batch(db, export.connections, source=SOURCE, report=report, now=now, progress=progress)
     messages = _plan_messages(export, me, report)
@@ -504,45 +578,67 @@ def _save_export(db: Database, export: Export, me: Me, *, now: str,
     for m in messages:
         p = m["counterparty"]
         if p and p["key"]:
-            people.setdefault(p["key"]["value"], Person(m["file"], m["line"], {"name": p["name"] or None},
-                                                        identities=[p["key"]]))
+            people.setdefault(
+                p["key"]["value"], Person(m["file"], m["line"], {"name": p["name"] or None}, identities=[p["key"]])
+            )
     invitations = [(inv, inv["from"] if _incoming(inv, me) else inv["to"]) for inv in export.invitations]
     senders = list(people.values())
     ids = save_people(db, senders, source=SOURCE + "-messages", report=report, now=now, count=False)
-    directory = _Directory(db, ((p.fields.get("name") or "", cid)
-                                for p, cid in zip(export.connections, connection_ids)))
+    directory = _Directory(
+        db, ((p.fields.get("name") or "", cid) for p, cid in zip(export.connections, connection_ids))
+    )
     directory.by_key.update((p.identities[0]["value"], cid) for p, cid in zip(senders, ids))
-    directory.by_key.update((value, cid) for (_, value), cid in lookup_identities(
-        db, [("linkedin", other["key"]["value"]) for _, other in invitations if other["key"]]).items())
+    directory.by_key.update(
+        (value, cid)
+        for (_, value), cid in lookup_identities(
+            db, [("linkedin", other["key"]["value"]) for _, other in invitations if other["key"]]
+        ).items()
+    )
     rows, unattached, to_self = [], 0, 0
     for m in messages:
         cid = directory.find(m["counterparty"]) if m["counterparty"] else None
         unattached += cid is None and m["counterparty"] is not None
         to_self += m.get("to_self", False)
-        rows.append({"contact_id": cid, "direction": m["direction"], "sender": m["sender"]["name"] or None,
-                     "sent_at": m["sent_at"], "body": m["body"], "channel": "linkedin",
-                     "thread_url": m["thread_url"], "external_id": m["external_id"]})
+        rows.append(
+            {
+                "contact_id": cid,
+                "direction": m["direction"],
+                "sender": m["sender"]["name"] or None,
+                "sent_at": m["sent_at"],
+                "body": m["body"],
+                "channel": "linkedin",
+                "thread_url": m["thread_url"],
+                "external_id": m["external_id"],
+            }
+        )
     save_messages(db, rows, report)
     if to_self:
         report.warnings.append(f"{to_self} messages in a note to yourself were kept without a contact")
     if unattached:
-        report.warnings.append(f"{unattached} messages with someone who has no profile URL and no unique name"
-                               " match were stored without a contact")
+        report.warnings.append(
+            f"{unattached} messages with someone who has no profile URL and no unique name"
+            " match were stored without a contact"
+        )
     if progress:
         progress(len(export.messages))
     interactions = []
     for inv, other in invitations:
         cid = directory.find(other)
         if cid is None:
-            report.skip(inv["file"], inv["line"], f"invitation {'from' if _incoming(inv, me) else 'to'} "
-                        f"{other['name'] or other['url'] or 'someone'}, who is not a contact")
+            report.skip(
+                inv["file"],
+                inv["line"],
+                f"invitation {'from' if _incoming(inv, me) else 'to'} "
+                f"{other['name'] or other['url'] or 'someone'}, who is not a contact",
+            )
             continue
         verb = "received" if _incoming(inv, me) else "sent"
         summary = f"LinkedIn invitation {verb}" + (f": {inv['message']}" if inv["message"] else "")
         if inv["extra"]:
             summary += f" ({inv['extra']})"
-        interactions.append({"contact_id": cid, "kind": "invitation", "happened_at": inv["sent_at"],
-                             "summary": summary})
+        interactions.append(
+            {"contact_id": cid, "kind": "invitation", "happened_at": inv["sent_at"], "summary": summary}
+        )
     save_interactions(db, interactions, report)
     if progress:
         progress(len(export.invitations))
@@ -579,8 +675,12 @@ def _plan_messages(export: Export, me: Me, report: ImportReport) -> list[dict]:
     """Decide each message's direction and the contact it belongs to (one copy per
     recipient for the user's own messages to a group)."""
     if export.messages and not me and not all(m["direction"] for m in export.messages):
-        report.skip(export.messages[0]["file"], None, "could not tell which participant is you; "
-                    "re-run with --me-url or --me-name", count=len(export.messages))
+        report.skip(
+            export.messages[0]["file"],
+            None,
+            "could not tell which participant is you; re-run with --me-url or --me-name",
+            count=len(export.messages),
+        )
         return []
     if export.messages and me:
         report.warnings.append(f"messages: you were recognised from {me.how}")
@@ -599,13 +699,18 @@ def _plan_messages(export: Export, me: Me, report: ImportReport) -> list[dict]:
             if len(others) > 1:
                 who = other["key"]["value"] if other["key"] else other["name"]
                 suffix = ":" + hashlib.sha1(who.encode()).hexdigest()[:8]
-            planned.append({**m, "direction": "out", "counterparty": other,
-                            "external_id": m["external_id"] + suffix})
+            planned.append({**m, "direction": "out", "counterparty": other, "external_id": m["external_id"] + suffix})
     return planned
 
 
-def import_linkedin(db: Database, path: Path, *, me_url: str | None = None, me_name: str | None = None,
-                    progress: Callable[[int], None] | None = None) -> ImportReport:
+def import_linkedin(
+    db: Database,
+    path: Path,
+    *,
+    me_url: str | None = None,
+    me_name: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
     """Parse everything first (a broken file raises before any write), then save in one transaction."""
     export = load_export(path)
     me = find_me(db, export, me_url, me_name)

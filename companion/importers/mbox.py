@@ -74,7 +74,8 @@ def find_me(db: Database, files, me_options, progress=None) -> Me:
             sent[envelope.sender[1]] += 1
         delivered.update(envelope.delivered_to)
     return most_frequent(sent, "the most frequent From of your sent mail") or most_frequent(
-        delivered, "the most frequent Delivered-To of your mail")
+        delivered, "the most frequent Delivered-To of your mail"
+    )
 
 
 def classify(envelope: Envelope, folder: str, me: Me) -> tuple[str | None, list[tuple[str, str]], str | None]:
@@ -132,9 +133,16 @@ def bytes_to_read(db: Database, path: Path, me, add_people: int | None) -> int:
     return passes * total_bytes(mail_files(path))
 
 
-def import_mbox(db: Database, path: Path, *, me: list[str] | tuple[str, ...] = (), add_people: int | None = None,
-                dry_run: bool = False, now: str | None = None,
-                progress: Callable[[int], None] | None = None) -> InteractionReport:
+def import_mbox(
+    db: Database,
+    path: Path,
+    *,
+    me: list[str] | tuple[str, ...] = (),
+    add_people: int | None = None,
+    dry_run: bool = False,
+    now: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> InteractionReport:
     """Import a mailbox (mbox file, folder of them, Maildir); `progress` is told each block's bytes."""
     now = now or now_iso()
     files = mail_files(path)
@@ -145,8 +153,11 @@ def import_mbox(db: Database, path: Path, *, me: list[str] | tuple[str, ...] = (
     except ValueError as exc:
         raise ImportFileError(path, None, str(exc)) from exc
     if not who:
-        raise ImportFileError(path, None, "could not tell which address is yours (no sent mail, no Delivered-To);"
-                                          " re-run with --me ADDRESS")
+        raise ImportFileError(
+            path,
+            None,
+            "could not tell which address is yours (no sent mail, no Delivered-To); re-run with --me ADDRESS",
+        )
     report.warnings.append(f"your addresses ({', '.join(sorted(who.addresses))}) came from {who.how}")
     with import_or_dry_run(db, report, dry_run):
         known = known_addresses(db)
@@ -158,12 +169,18 @@ def import_mbox(db: Database, path: Path, *, me: list[str] | tuple[str, ...] = (
     return report.finish()
 
 
-def _record(db: Database, files, me: Me, known: dict[str, int], report: InteractionReport, now: str,
-            progress) -> None:
-    writer = InteractionWriter(db, report, source=SOURCE, kind=KIND, keep_earliest=True,
-                                fold_label="replies on a thread and day already counted")
-    future = (datetime.strptime(now, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-              + FUTURE_SLACK).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _record(db: Database, files, me: Me, known: dict[str, int], report: InteractionReport, now: str, progress) -> None:
+    writer = InteractionWriter(
+        db,
+        report,
+        source=SOURCE,
+        kind=KIND,
+        keep_earliest=True,
+        fold_label="replies on a thread and day already counted",
+    )
+    future = (datetime.strptime(now, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc) + FUTURE_SLACK).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
     reasons: Counter = Counter()
     current = None
     for raw, envelope in _envelopes(files, report, progress):
@@ -187,8 +204,16 @@ def _record(db: Database, files, me: Me, known: dict[str, int], report: Interact
         summary = _summary(envelope, raw)
         day = envelope.date[:10]
         for address, cid in contacts:
-            writer.add({"contact_id": cid, "kind": KIND, "happened_at": envelope.date, "summary": summary,
-                        "direction": direction, "external_id": f"mail:{envelope.thread}/{day}/{address}"})
+            writer.add(
+                {
+                    "contact_id": cid,
+                    "kind": KIND,
+                    "happened_at": envelope.date,
+                    "summary": summary,
+                    "direction": direction,
+                    "external_id": f"mail:{envelope.thread}/{day}/{address}",
+                }
+            )
     _skips(report, current, reasons)
     writer.finish()
 

@@ -33,8 +33,13 @@ from rapidfuzz import fuzz, process
 from sqlite_utils import Database
 
 from ..identity import SHARED_KINDS, same_person_name
-from ..store.contacts import (_SINGLE_VALUED_KINDS, MERGE_SUGGESTION_THRESHOLD, PROFILE_COLUMNS, suggest_merge,
-                              update_contact)
+from ..store.contacts import (
+    _SINGLE_VALUED_KINDS,
+    MERGE_SUGGESTION_THRESHOLD,
+    PROFILE_COLUMNS,
+    suggest_merge,
+    update_contact,
+)
 from ..store.schema import CIRCLES
 from ..timeutil import now_iso
 from .bulk import bulk_insert
@@ -95,7 +100,8 @@ def lookup_identities(db: Database, keys: Iterable[tuple[str, str]]) -> dict[tup
     rows = db.execute(
         "SELECT i.kind, i.value, i.contact_id FROM json_each(?) j JOIN identities i"
         " ON i.kind = json_extract(j.value, '$[0]') AND i.value = json_extract(j.value, '$[1]')",
-        [json.dumps(keys)])
+        [json.dumps(keys)],
+    )
     return {(kind, value): cid for kind, value, cid in rows}
 
 
@@ -105,16 +111,18 @@ SHARED_NOTE = "Shared with another contact (kept as two people; see merge sugges
 def _names(db: Database, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return dict(db.execute("SELECT id, name FROM contacts WHERE id IN (SELECT value FROM json_each(?))",
-                           [ids_json(ids)]))
+    return dict(
+        db.execute("SELECT id, name FROM contacts WHERE id IN (SELECT value FROM json_each(?))", [ids_json(ids)])
+    )
 
 
 def _name_key(fields: dict) -> tuple[str, str]:
     return ((clean(fields.get("name")) or "").casefold(), (clean(fields.get("company")) or "").casefold())
 
 
-def _keyless_matches(db: Database, people: list[Person], source: str,
-                     owner: dict | None = None) -> dict[tuple[str, str], list[int]]:
+def _keyless_matches(
+    db: Database, people: list[Person], source: str, owner: dict | None = None
+) -> dict[tuple[str, str], list[int]]:
     """People with no identity key of their own (none at all, or only keys someone else
     holds) are matched by name and company, but only to contacts without keys that this
     same source created (so a re-import is idempotent without ever auto-merging with a
@@ -124,15 +132,22 @@ def _keyless_matches(db: Database, people: list[Person], source: str,
     file is the k-th such contact, so two "John Smith"s in one address book stay two.
     """
     owner = owner or {}
-    names = sorted({p.fields.get("name") or "" for p in people
-                    if all((i["kind"], i["value"]) in owner for i in p.identities + p.links)} - {""})
+    names = sorted(
+        {
+            p.fields.get("name") or ""
+            for p in people
+            if all((i["kind"], i["value"]) in owner for i in p.identities + p.links)
+        }
+        - {""}
+    )
     if not names:
         return {}
     found: dict[tuple[str, str], list[int]] = {}
     for cid, name, company, sources in db.execute(
-            "SELECT id, name, company, field_sources FROM contacts WHERE name IN (SELECT value FROM json_each(?))"
-            " AND NOT EXISTS (SELECT 1 FROM identities i WHERE i.contact_id = contacts.id) ORDER BY id",
-            [json.dumps(names)]):
+        "SELECT id, name, company, field_sources FROM contacts WHERE name IN (SELECT value FROM json_each(?))"
+        " AND NOT EXISTS (SELECT 1 FROM identities i WHERE i.contact_id = contacts.id) ORDER BY id",
+        [json.dumps(names)],
+    ):
         if json.loads(sources or "{}").get("name") == source:
             found.setdefault(_name_key({"name": name, "company": company}), []).append(cid)
     return found
@@ -176,8 +191,13 @@ def _new_row(cid: int, fields: dict, source: str, now: str) -> dict:
         if key in row:
             row[key] = clean(value)
     row["name"] = row["name"] or ""
-    row.update(id=cid, field_sources=_sources_json(tuple(k for k in PROFILE_COLUMNS if row[k]), source),
-               last_interaction_at=None, created_at=now, updated_at=now)
+    row.update(
+        id=cid,
+        field_sources=_sources_json(tuple(k for k in PROFILE_COLUMNS if row[k]), source),
+        last_interaction_at=None,
+        created_at=now,
+        updated_at=now,
+    )
     return row
 
 
@@ -217,9 +237,16 @@ def field_changes(current: dict, fields: dict, source: str, *, refresh: bool = T
     return out
 
 
-def save_people(db: Database, people: list[Person], *, source: str, report: ImportReport,
-                now: str | None = None, progress: Callable[[int], None] | None = None,
-                count: bool = True) -> list[int]:
+def save_people(
+    db: Database,
+    people: list[Person],
+    *,
+    source: str,
+    report: ImportReport,
+    now: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    count: bool = True,
+) -> list[int]:
     """Resolve and store every person; returns their contact ids in order.
 
     Must run inside the import's transaction. `count=False` keeps these
@@ -281,9 +308,16 @@ def save_people(db: Database, people: list[Person], *, source: str, report: Impo
                 holder = owner.get(key)
                 if holder is None:
                     owner[key] = cid
-                    new_identities.append({"contact_id": cid, "kind": key[0], "value": key[1],
-                                           "url": ident.get("url"), "source": ident.get("rel") or ident_source,
-                                           "label": ident.get("label")})
+                    new_identities.append(
+                        {
+                            "contact_id": cid,
+                            "kind": key[0],
+                            "value": key[1],
+                            "url": ident.get("url"),
+                            "source": ident.get("rel") or ident_source,
+                            "label": ident.get("label"),
+                        }
+                    )
                 elif holder != cid:
                     if holder not in others:
                         others.append(holder)
@@ -304,15 +338,19 @@ def save_people(db: Database, people: list[Person], *, source: str, report: Impo
     if new_identities:
         db.conn.executemany(
             "INSERT INTO identities (contact_id, kind, value, url, source, label)"
-            " VALUES (:contact_id, :kind, :value, :url, :source, :label)", new_identities)
+            " VALUES (:contact_id, :kind, :value, :url, :source, :label)",
+            new_identities,
+        )
     changed = _update_existing(db, existing, source, now)
     changed.update(r["contact_id"] for r in new_identities if r["contact_id"] not in new_rows)
     for cid, other in share_suggestions:
         suggest_merge(db, cid, other, 100.0, "they share an identity", now=now)
     suggest_similar_batch(db, sorted(new_rows), now=now)
     if kept_apart:
-        report.warnings.append(f"{kept_apart} people share an email, phone or URL with another contact: each"
-                               " keeps their own name (the shared value is in a note; a merge is suggested)")
+        report.warnings.append(
+            f"{kept_apart} people share an email, phone or URL with another contact: each"
+            " keeps their own name (the shared value is in a note; a merge is suggested)"
+        )
     report.added["identities"] += len(new_identities)
     if count:
         report.created_ids.update(new_rows)
@@ -326,16 +364,19 @@ def save_people(db: Database, people: list[Person], *, source: str, report: Impo
 def _insert_contacts(db: Database, rows: list[dict]) -> None:
     if rows:
         columns = list(rows[0])
-        bulk_insert(db, "contacts", f"INSERT INTO contacts ({', '.join(columns)})"
-                                    f" VALUES ({', '.join(':' + c for c in columns)})", rows)
+        bulk_insert(
+            db,
+            "contacts",
+            f"INSERT INTO contacts ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})",
+            rows,
+        )
 
 
 def _update_existing(db: Database, existing: dict[int, list[dict]], source: str, now: str) -> set[int]:
     """Apply each row's allowed changes with the store's `update_contact`; returns changed ids."""
     if not existing:
         return set()
-    cursor = db.execute("SELECT * FROM contacts WHERE id IN (SELECT value FROM json_each(?))",
-                        [ids_json(existing)])
+    cursor = db.execute("SELECT * FROM contacts WHERE id IN (SELECT value FROM json_each(?))", [ids_json(existing)])
     columns = [d[0] for d in cursor.description]
     current = {row[0]: dict(zip(columns, row)) for row in cursor}
     changed: set[int] = set()
@@ -364,7 +405,8 @@ def suggest_similar_batch(db: Database, new_ids: list[int], *, now: str | None =
     new_rows = db.execute(
         "SELECT id, name, company, location FROM contacts WHERE id IN (SELECT value FROM json_each(?))"
         " AND name != '' AND (company IS NOT NULL OR location IS NOT NULL) ORDER BY id",
-        [ids_json(new_ids)]).fetchall()
+        [ids_json(new_ids)],
+    ).fetchall()
     if not new_rows:
         return 0
     companies = sorted({_ascii_lower(r[2]) for r in new_rows if r[2]})
@@ -373,9 +415,11 @@ def suggest_similar_batch(db: Database, new_ids: list[int], *, now: str | None =
     info: dict[int, tuple[str, str | None]] = {}
     sorted_keys: dict[str | None, str] = {}  # names repeat: sort each one's words once
     for cid, name, company, location in db.execute(
-            "SELECT id, name, company, location FROM contacts WHERE"
-            " lower(company) IN (SELECT value FROM json_each(?)) OR lower(location) IN (SELECT value FROM json_each(?))"
-            " ORDER BY id", [json.dumps(companies), json.dumps(locations)]):
+        "SELECT id, name, company, location FROM contacts WHERE"
+        " lower(company) IN (SELECT value FROM json_each(?)) OR lower(location) IN (SELECT value FROM json_each(?))"
+        " ORDER BY id",
+        [json.dumps(companies), json.dumps(locations)],
+    ):
         # token_sort_ratio(a, b) is ratio() of the words sorted: sort once here, not per pair.
         key = sorted_keys.get(name)
         if key is None:
@@ -395,12 +439,19 @@ def suggest_similar_batch(db: Database, new_ids: list[int], *, now: str | None =
             continue
         # Both groups are in id order: the first 500 earlier ids of their union come from
         # the first 500 earlier ids of each.
-        heads = [groups[g][:min(bisect_left(groups[g], cid), SIMILAR_CANDIDATES)] for g in found]
+        heads = [groups[g][: min(bisect_left(groups[g], cid), SIMILAR_CANDIDATES)] for g in found]
         earlier = sorted(set(heads[0]).union(heads[1]))[:SIMILAR_CANDIDATES]
         if earlier:
-            found_pairs += [(cid, earlier[index], score) for _, score, index in process.extract(
-                info[cid][0], [info[i][0] for i in earlier], scorer=fuzz.ratio,
-                score_cutoff=MERGE_SUGGESTION_THRESHOLD, limit=None)]
+            found_pairs += [
+                (cid, earlier[index], score)
+                for _, score, index in process.extract(
+                    info[cid][0],
+                    [info[i][0] for i in earlier],
+                    scorer=fuzz.ratio,
+                    score_cutoff=MERGE_SUGGESTION_THRESHOLD,
+                    limit=None,
+                )
+            ]
     for group, block in blocks.items():
         found_pairs += _similar_in_group(groups[group], block, info)
     # In the order one-by-one creation would make them: by new contact, best score first.
@@ -415,7 +466,9 @@ def suggest_similar_batch(db: Database, new_ids: list[int], *, now: str | None =
         rows.append((cid, other, float(score), f"similar name ({score:.0f}%) and the same {same}"))
     db.conn.executemany(
         "INSERT OR IGNORE INTO merge_suggestions (contact_id, other_contact_id, score, reason, status, created_at)"
-        " VALUES (min(?1, ?2), max(?1, ?2), ?3, ?4, 'open', ?5)", [(*r, now or now_iso()) for r in rows])
+        " VALUES (min(?1, ?2), max(?1, ?2), ?3, ?4, 'open', ?5)",
+        [(*r, now or now_iso()) for r in rows],
+    )
     return len(rows)
 
 
@@ -441,8 +494,13 @@ def _similar_in_group(pool: list[int], new_ids: list[int], info: dict) -> list[t
     query_keys = list(dict.fromkeys(info[cid][0] for cid in wanted))
     # float32 rounding may put a pair a hair either side of the cutoff: take a margin, then keep
     # exactly the pairs whose own fuzz.ratio passes.
-    matrix = process.cdist(query_keys, head_keys, scorer=fuzz.ratio, score_cutoff=MERGE_SUGGESTION_THRESHOLD - 0.01,
-                           workers=-1 if len(query_keys) * len(head_keys) > 200_000 else 1)
+    matrix = process.cdist(
+        query_keys,
+        head_keys,
+        scorer=fuzz.ratio,
+        score_cutoff=MERGE_SUGGESTION_THRESHOLD - 0.01,
+        workers=-1 if len(query_keys) * len(head_keys) > 200_000 else 1,
+    )
     matches: dict[str, list[tuple[str, float]]] = {}
     for q, h in zip(*numpy.nonzero(matrix)):
         key, choice = query_keys[q], head_keys[h]
@@ -471,8 +529,10 @@ def _provably_different_pairs(db: Database, pairs: list[tuple[int, int, float]])
     ids = {i for cid, other, _ in pairs for i in (cid, other)}
     keys: dict[int, dict[str, set[str]]] = {}
     for cid, kind, value in db.execute(
-            f"SELECT contact_id, kind, value FROM identities WHERE kind IN ({', '.join('?' * len(_SINGLE_VALUED_KINDS))})"
-            " AND contact_id IN (SELECT value FROM json_each(?))", [*_SINGLE_VALUED_KINDS, ids_json(ids)]):
+        f"SELECT contact_id, kind, value FROM identities WHERE kind IN ({', '.join('?' * len(_SINGLE_VALUED_KINDS))})"
+        " AND contact_id IN (SELECT value FROM json_each(?))",
+        [*_SINGLE_VALUED_KINDS, ids_json(ids)],
+    ):
         keys.setdefault(cid, {}).setdefault(kind, set()).add(value)
     apart = set()
     for cid, other, _ in pairs:

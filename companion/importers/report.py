@@ -71,8 +71,10 @@ class ImportReport:
         """Say how many phone numbers were kept as written, without a country code."""
         local = sum(1 for p in people for i in p.identities if i["kind"] == "phone" and not i["value"].startswith("+"))
         if local:
-            self.warnings.append(f"{local} phone numbers have no country code: kept as written; re-run with"
-                                 " --region CC to store them in international form")
+            self.warnings.append(
+                f"{local} phone numbers have no country code: kept as written; re-run with"
+                " --region CC to store them in international form"
+            )
 
     @property
     def skipped_count(self) -> int:
@@ -80,23 +82,32 @@ class ImportReport:
 
     def to_dict(self) -> dict:
         return {
-            "source": self.source, "files": self.files, "rows": self.rows,
+            "source": self.source,
+            "files": self.files,
+            "rows": self.rows,
             "rows_per_file": dict(self.rows_per_file),
-            "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
-            "duplicates": self.duplicates, "skipped": self.skipped_count,
-            "skipped_rows": [{"file": s.file, "line": s.line, "reason": s.reason, "count": s.count}
-                             for s in self.skipped],
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "duplicates": self.duplicates,
+            "skipped": self.skipped_count,
+            "skipped_rows": [
+                {"file": s.file, "line": s.line, "reason": s.reason, "count": s.count} for s in self.skipped
+            ],
             "skipped_lines": [{"file": s.file, "line": s.line, "reason": s.reason} for s in self.skipped_lines],
             "added": dict(sorted(self.added.items())),
-            "already_present": dict(sorted(self.present.items())), "warnings": self.warnings,
+            "already_present": dict(sorted(self.present.items())),
+            "warnings": self.warnings,
             "unreadable": dict(sorted((k, n) for k, n in self.unreadable.items() if n)),
         }
 
     def summary(self) -> str:
-        lines = [f"{self.source}: {self.rows} rows read from {', '.join(self.files) or '-'}",
-                 f"  contacts: {self.created} created, {self.updated} updated, "
-                 f"{self.unchanged} unchanged, {self.skipped_count} skipped"
-                 + (f", {self.duplicates} duplicate rows folded in" if self.duplicates else "")]
+        lines = [
+            f"{self.source}: {self.rows} rows read from {', '.join(self.files) or '-'}",
+            f"  contacts: {self.created} created, {self.updated} updated, "
+            f"{self.unchanged} unchanged, {self.skipped_count} skipped"
+            + (f", {self.duplicates} duplicate rows folded in" if self.duplicates else ""),
+        ]
         if len(self.rows_per_file) > 1:
             lines.append("  rows per file: " + ", ".join(f"{f} {n}" for f, n in self.rows_per_file.items()))
         if any(self.added.values()):
@@ -104,9 +115,15 @@ class ImportReport:
         if any(self.present.values()):
             lines.append("  already present: " + ", ".join(f"{n} {k}" for k, n in sorted(self.present.items()) if n))
         if any(self.unreadable.values()):
-            lines.append("  could not read: " + ", ".join(
-                f"{n} {kind[:-1] if n == 1 and kind.endswith('s') else kind}"
-                for kind, n in sorted(self.unreadable.items()) if n) + " (kept as text in the contact's notes)")
+            lines.append(
+                "  could not read: "
+                + ", ".join(
+                    f"{n} {kind[:-1] if n == 1 and kind.endswith('s') else kind}"
+                    for kind, n in sorted(self.unreadable.items())
+                    if n
+                )
+                + " (kept as text in the contact's notes)"
+            )
         lines += [f"  warning: {w}" for w in self.warnings]
         for s in self.skipped:
             where = f"{s.file}, line {s.line}" if s.line else s.file

@@ -27,15 +27,21 @@ class Loaded:
         return len(self.people)
 
 
-def save_batch(db: Database, people: list[Person], *, source: str, report: ImportReport,
-               now: str | None = None, progress: Callable[[int], None] | None = None) -> list[int]:
+def save_batch(
+    db: Database,
+    people: list[Person],
+    *,
+    source: str,
+    report: ImportReport,
+    now: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[int]:
     """Save people with their tags, notes and interactions; the caller holds the transaction."""
     now = now or now_iso()
     ids = save_people(db, people, source=source, report=report, now=now, progress=progress)
     save_tags(db, [(cid, p.tags) for cid, p in zip(ids, people) if p.tags], report)
     save_notes(db, [(cid, note) for cid, p in zip(ids, people) for note in p.notes], report, now=now)
-    save_interactions(db, [{"contact_id": cid, **i} for cid, p in zip(ids, people) for i in p.interactions],
-                      report)
+    save_interactions(db, [{"contact_id": cid, **i} for cid, p in zip(ids, people) for i in p.interactions], report)
     return ids
 
 

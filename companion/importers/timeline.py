@@ -26,8 +26,12 @@ from .report import ImportReport
 def touch_many(db: Database, latest: dict[int, str]) -> None:
     """`store.activity.touch` for many contacts at once."""
     bulk_update_unindexed(
-        db, "contacts", "UPDATE contacts SET last_interaction_at = ?1 WHERE id = ?2 AND"
-        " (last_interaction_at IS NULL OR last_interaction_at < ?1)", [(at, cid) for cid, at in latest.items() if at])
+        db,
+        "contacts",
+        "UPDATE contacts SET last_interaction_at = ?1 WHERE id = ?2 AND"
+        " (last_interaction_at IS NULL OR last_interaction_at < ?1)",
+        [(at, cid) for cid, at in latest.items() if at],
+    )
 
 
 def save_tags(db: Database, pairs: Iterable[tuple[int, list[str]]], report: ImportReport) -> int:
@@ -45,8 +49,12 @@ def save_tags(db: Database, pairs: Iterable[tuple[int, list[str]]], report: Impo
         if name.lower() not in tag_ids:
             tag_ids[name.lower()] = db.execute("INSERT INTO tags (name) VALUES (?)", [name]).lastrowid
     contacts = {cid for cid, _ in wanted}
-    have = set(db.execute("SELECT contact_id, tag_id FROM contact_tags WHERE contact_id IN"
-                          " (SELECT value FROM json_each(?))", [ids_json(contacts)]).fetchall())
+    have = set(
+        db.execute(
+            "SELECT contact_id, tag_id FROM contact_tags WHERE contact_id IN (SELECT value FROM json_each(?))",
+            [ids_json(contacts)],
+        ).fetchall()
+    )
     new = list(dict.fromkeys((cid, tag_ids[name.lower()]) for cid, name in wanted))
     new = [pair for pair in new if pair not in have]
     db.conn.executemany("INSERT INTO contact_tags (contact_id, tag_id) VALUES (?, ?)", new)
@@ -73,11 +81,19 @@ def save_notes(db: Database, pairs: Iterable[tuple[int, str]], report: ImportRep
     pairs = [(cid, body.strip()) for cid, body in pairs if body and body.strip()]
     if not pairs:
         return 0
-    new = _not_yet_stored(pairs, db.execute(
-        "SELECT contact_id, body FROM notes WHERE contact_id IN (SELECT value FROM json_each(?))",
-        [ids_json({cid for cid, _ in pairs})]).fetchall())
-    bulk_insert(db, "notes", "INSERT INTO notes (contact_id, body, created_at) VALUES (?, ?, ?)",
-                [(cid, body, now) for cid, body in new])
+    new = _not_yet_stored(
+        pairs,
+        db.execute(
+            "SELECT contact_id, body FROM notes WHERE contact_id IN (SELECT value FROM json_each(?))",
+            [ids_json({cid for cid, _ in pairs})],
+        ).fetchall(),
+    )
+    bulk_insert(
+        db,
+        "notes",
+        "INSERT INTO notes (contact_id, body, created_at) VALUES (?, ?, ?)",
+        [(cid, body, now) for cid, body in new],
+    )
     report.added["notes"] += len(new)
     report.changed_ids.update(cid for cid, _ in new)
     return len(new)
@@ -87,12 +103,19 @@ def save_interactions(db: Database, rows: Iterable[dict], report: ImportReport) 
     rows = list(rows)
     if not rows:
         return 0
-    new = _not_yet_stored([{"summary": None, **r} for r in rows], db.execute(
-        "SELECT contact_id, kind, happened_at FROM interactions WHERE contact_id IN (SELECT value FROM json_each(?))",
-        [ids_json({r["contact_id"] for r in rows})]).fetchall(),
-        key=lambda r: (r["contact_id"], r["kind"], r["happened_at"]))
-    db.conn.executemany("INSERT INTO interactions (contact_id, kind, happened_at, summary)"
-                        " VALUES (:contact_id, :kind, :happened_at, :summary)", new)
+    new = _not_yet_stored(
+        [{"summary": None, **r} for r in rows],
+        db.execute(
+            "SELECT contact_id, kind, happened_at FROM interactions WHERE contact_id IN (SELECT value FROM json_each(?))",
+            [ids_json({r["contact_id"] for r in rows})],
+        ).fetchall(),
+        key=lambda r: (r["contact_id"], r["kind"], r["happened_at"]),
+    )
+    db.conn.executemany(
+        "INSERT INTO interactions (contact_id, kind, happened_at, summary)"
+        " VALUES (:contact_id, :kind, :happened_at, :summary)",
+        new,
+    )
     touch_many(db, _latest((r["contact_id"], r["happened_at"]) for r in new))
     report.added["interactions"] += len(new)
     report.present["interactions"] += len(rows) - len(new)
@@ -104,18 +127,26 @@ def save_messages(db: Database, rows: list[dict], report: ImportReport) -> int:
     """Insert messages whose `external_id` is new (the same key `add_messages` dedupes on)."""
     if not rows:
         return 0
-    known = {r[0] for r in db.execute(
-        "SELECT external_id FROM messages WHERE external_id IN (SELECT value FROM json_each(?))",
-        [json.dumps([r["external_id"] for r in rows])])}
+    known = {
+        r[0]
+        for r in db.execute(
+            "SELECT external_id FROM messages WHERE external_id IN (SELECT value FROM json_each(?))",
+            [json.dumps([r["external_id"] for r in rows])],
+        )
+    }
     new = []
     for row in rows:
         if row["external_id"] not in known:
             known.add(row["external_id"])
             new.append(row)
     bulk_insert(
-        db, "messages", "INSERT INTO messages (contact_id, direction, sender, sent_at, body, channel, thread_url,"
+        db,
+        "messages",
+        "INSERT INTO messages (contact_id, direction, sender, sent_at, body, channel, thread_url,"
         " external_id) VALUES (:contact_id, :direction, :sender, :sent_at, :body, :channel, :thread_url,"
-        " :external_id)", new)
+        " :external_id)",
+        new,
+    )
     touch_many(db, _latest((r["contact_id"], r["sent_at"]) for r in new if r["contact_id"] is not None))
     report.added["messages"] += len(new)
     report.present["messages"] += len(rows) - len(new)

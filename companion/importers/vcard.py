@@ -36,18 +36,53 @@ from .save import Loaded
 SOURCE = "import:vcard"
 
 # Kith columns without a standard vCard property: X-KITH-<NAME> in both directions.
-KITH_FIELDS = {"X-KITH-HEADLINE": "headline", "X-KITH-BIO": "bio", "X-KITH-PRONOUNS": "pronouns",
-               "X-KITH-CREDENTIALS": "credentials", "X-KITH-CIRCLE": "circle", "X-KITH-HOW-MET": "how_met",
-               "X-KITH-KEEP-IN-TOUCH-DAYS": "keep_in_touch_days"}
+KITH_FIELDS = {
+    "X-KITH-HEADLINE": "headline",
+    "X-KITH-BIO": "bio",
+    "X-KITH-PRONOUNS": "pronouns",
+    "X-KITH-CREDENTIALS": "credentials",
+    "X-KITH-CIRCLE": "circle",
+    "X-KITH-HOW-MET": "how_met",
+    "X-KITH-KEEP-IN-TOUCH-DAYS": "keep_in_touch_days",
+}
 # X-SOCIALPROFILE TYPE values → identity kinds (identity.py also knows "twitter").
 SOCIAL_KINDS = {"linkedin": "linkedin", "twitter": "x", "x": "x", "github": "github", "mastodon": "mastodon"}
 # Other properties that name a social account, by the platform in their name.
 _SOCIAL_NAME = re.compile(r"(TWITTER|GITHUB|LINKEDIN|MASTODON)")
 # Read elsewhere, or bookkeeping with nothing to keep.
-HANDLED = {"VERSION", "PRODID", "REV", "UID", "FN", "N", "ORG", "TITLE", "EMAIL", "TEL", "URL",
-           "X-SOCIALPROFILE", "BDAY", "NOTE", "CATEGORIES", "PHOTO", "ADR", "KIND", "CLIENTPIDMAP",
-           "X-ABLABEL", "X-ABUID", "X-ABSHOWAS", "LABEL", "SOUND", "KEY", "LOGO", "MAILER", "SORT-STRING",
-           "X-KITH-IDENTITY", "SOURCE", *KITH_FIELDS}
+HANDLED = {
+    "VERSION",
+    "PRODID",
+    "REV",
+    "UID",
+    "FN",
+    "N",
+    "ORG",
+    "TITLE",
+    "EMAIL",
+    "TEL",
+    "URL",
+    "X-SOCIALPROFILE",
+    "BDAY",
+    "NOTE",
+    "CATEGORIES",
+    "PHOTO",
+    "ADR",
+    "KIND",
+    "CLIENTPIDMAP",
+    "X-ABLABEL",
+    "X-ABUID",
+    "X-ABSHOWAS",
+    "LABEL",
+    "SOUND",
+    "KEY",
+    "LOGO",
+    "MAILER",
+    "SORT-STRING",
+    "X-KITH-IDENTITY",
+    "SOURCE",
+    *KITH_FIELDS,
+}
 
 
 @dataclass
@@ -65,8 +100,11 @@ class Prop:
 
     @property
     def types(self) -> str:
-        kinds = [t.lower() for t in self.param("TYPE") + self.flags
-                 if t.upper() not in ("INTERNET", "PREF", "VOICE", "X400", "QUOTED-PRINTABLE", "BASE64")]
+        kinds = [
+            t.lower()
+            for t in self.param("TYPE") + self.flags
+            if t.upper() not in ("INTERNET", "PREF", "VOICE", "X400", "QUOTED-PRINTABLE", "BASE64")
+        ]
         return ", ".join(dict.fromkeys(kinds))
 
     @property
@@ -107,9 +145,12 @@ _WESTERN = {"us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "iso-8859-15
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _NAME = re.compile(r"^(?:([A-Za-z0-9\-]+)\.)?([A-Za-z0-9][A-Za-z0-9\-_/.]*)$")
 # A line that starts a property (to tell 2.1 base64 and backslash continuations from the next property).
-_PROPERTY_START = re.compile(r"^(?:[A-Za-z0-9\-]+\.)?(?:BEGIN|END|VERSION|N|FN|ORG|TITLE|ROLE|EMAIL|TEL|ADR|URL|"
-                             r"NOTE|BDAY|PHOTO|LOGO|CATEGORIES|NICKNAME|LABEL|REV|UID|PRODID|KIND|GENDER|"
-                             r"ANNIVERSARY|IMPP|GEO|TZ|SOURCE|KEY|SOUND|AGENT|MAILER|X-[^;:\s]*)[;:]", re.I)
+_PROPERTY_START = re.compile(
+    r"^(?:[A-Za-z0-9\-]+\.)?(?:BEGIN|END|VERSION|N|FN|ORG|TITLE|ROLE|EMAIL|TEL|ADR|URL|"
+    r"NOTE|BDAY|PHOTO|LOGO|CATEGORIES|NICKNAME|LABEL|REV|UID|PRODID|KIND|GENDER|"
+    r"ANNIVERSARY|IMPP|GEO|TZ|SOURCE|KEY|SOUND|AGENT|MAILER|X-[^;:\s]*)[;:]",
+    re.I,
+)
 
 
 def decode_value(data: bytes, charset: str | None, utf8_file: bool = False) -> str:
@@ -184,8 +225,7 @@ def logical_lines(raw: str) -> Iterator[tuple[str, int]]:
                 buf = buf[:-1] + nxt
             elif b64 and nxt.strip() and not _PROPERTY_START.match(nxt):
                 buf += nxt.strip()
-            elif (not b64 and _unescaped_backslash_at_end(buf) and nxt.strip()
-                  and not _PROPERTY_START.match(nxt)):
+            elif not b64 and _unescaped_backslash_at_end(buf) and nxt.strip() and not _PROPERTY_START.match(nxt):
                 buf = buf[:-1] + "\\n" + nxt
             else:
                 break
@@ -216,7 +256,8 @@ def parse_line(line: str) -> tuple[str, dict, list, str]:
         key, eq, val = item.partition("=")
         if eq:
             table.setdefault(key.strip().upper(), []).extend(
-                v.strip().strip('"') for v in _split_outside_quotes(val, ",") if v.strip())
+                v.strip().strip('"') for v in _split_outside_quotes(val, ",") if v.strip()
+            )
         else:
             flags.append(key.upper())
     return m.group(2).upper(), table, flags, value
@@ -234,7 +275,7 @@ def file_bytes(data: bytes) -> tuple[str, bool]:
     """The file as Latin-1 text (one character per byte, so each property decodes its own bytes),
     and whether every value is UTF-8 (a UTF-8 BOM, or UTF-16 re-encoded)."""
     if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("latin-1"), True
+        return data[len(codecs.BOM_UTF8) :].decode("latin-1"), True
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16", "replace").encode("utf-8").decode("latin-1"), True
     if b"\x00" in data[:4096]:
@@ -270,8 +311,11 @@ def read_cards(data: bytes, path: str, report: ImportReport) -> Iterator[tuple[i
             name, table, flags, value = parse_line(line)
         except BadLine as exc:
             shown = line.strip()[:60].encode("latin-1", "replace").decode("utf-8", "replace")
-            (report.skip_line(path, number, f"{exc}: {shown!r}") if current is not None or cards
-             else orphans.append((number, f"{exc}: {shown!r}")))
+            (
+                report.skip_line(path, number, f"{exc}: {shown!r}")
+                if current is not None or cards
+                else orphans.append((number, f"{exc}: {shown!r}"))
+            )
             continue
         if name == "BEGIN":
             if value.strip().upper() != "VCARD":
@@ -340,14 +384,17 @@ def parse_vcards(data: bytes, path: str, report: ImportReport, *, region: str | 
             people.append(person)
     report.unreadable["phones"] += unread_phones
     if embedded_photos:
-        report.warnings.append(f"{embedded_photos} photos embedded in the cards were not kept (Kith keeps a photo's"
-                               " web address, not the image)")
+        report.warnings.append(
+            f"{embedded_photos} photos embedded in the cards were not kept (Kith keeps a photo's"
+            " web address, not the image)"
+        )
     report.note_local_phones(people)
     return people
 
 
-def card_to_person(props: list[Prop], path: str, line: int | None,
-                   region: str | None = None) -> tuple[Person | None, int]:
+def card_to_person(
+    props: list[Prop], path: str, line: int | None, region: str | None = None
+) -> tuple[Person | None, int]:
     """One card → a Person (or None when it names nobody), and how many phones could not be read
     (kept in the card's note)."""
     fields: dict = {}
@@ -401,8 +448,12 @@ def card_to_person(props: list[Prop], path: str, line: int | None,
             identity(text, None, labelled("URL", prop))
         elif name == "X-SOCIALPROFILE":
             kind_name = (prop.param("TYPE") or [""])[0].lower()
-            identity(text, SOCIAL_KINDS.get(kind_name, kind_name or None),
-                     f"Social profile ({kind_name or 'other'})", (prop.param("X-USER") or [""])[0])
+            identity(
+                text,
+                SOCIAL_KINDS.get(kind_name, kind_name or None),
+                f"Social profile ({kind_name or 'other'})",
+                (prop.param("X-USER") or [""])[0],
+            )
         elif name == "X-KITH-IDENTITY":
             identity(text, (prop.param("TYPE") or [None])[0], "Identity")
         elif name == "BDAY":

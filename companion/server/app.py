@@ -21,8 +21,9 @@ async def _database(app: web.Application):
     loop = asyncio.get_running_loop()
     app[WRITER] = await loop.run_in_executor(None, DbThread, settings.db_path)
     app[READER] = await loop.run_in_executor(None, lambda: DbThread(settings.db_path, readonly=True))
-    app[AUTH] = await loop.run_in_executor(None, lambda: DbThread(
-        settings.db_path, opener=lambda: AuthStore(settings.db_path), name="kith-auth"))
+    app[AUTH] = await loop.run_in_executor(
+        None, lambda: DbThread(settings.db_path, opener=lambda: AuthStore(settings.db_path), name="kith-auth")
+    )
     register_writer(app[WRITER])
     yield
     unregister_writer(app[WRITER])
@@ -43,15 +44,24 @@ async def _extractor(app: web.Application):
     await asyncio.get_running_loop().run_in_executor(None, extractor.close)
 
 
-def init_app(db_path: str | Path, *, port: int = 5151, datasette_url: str | None = "http://127.0.0.1:8001",
-             max_body: int | None = None, extract_workers: int = 2) -> web.Application:
-    settings = Settings(db_path=Path(db_path), port=port, datasette_url=datasette_url,
-                        extract_workers=extract_workers,
-                        **({"max_body": max_body} if max_body else {}))
+def init_app(
+    db_path: str | Path,
+    *,
+    port: int = 5151,
+    datasette_url: str | None = "http://127.0.0.1:8001",
+    max_body: int | None = None,
+    extract_workers: int = 2,
+) -> web.Application:
+    settings = Settings(
+        db_path=Path(db_path),
+        port=port,
+        datasette_url=datasette_url,
+        extract_workers=extract_workers,
+        **({"max_body": max_body} if max_body else {}),
+    )
     # client_max_size sits a little above the checked limit so the JSON 413
     # comes from Kith's own check, with the Kith error shape.
-    app = web.Application(middlewares=[errors_middleware, security_middleware],
-                          client_max_size=settings.max_body + 1)
+    app = web.Application(middlewares=[errors_middleware, security_middleware], client_max_size=settings.max_body + 1)
     app[SETTINGS] = settings
     app.on_response_prepare.append(_security_headers)
     app.cleanup_ctx.append(_database)

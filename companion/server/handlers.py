@@ -25,8 +25,9 @@ async def read_body(request: web.Request) -> bytes:
     try:
         return await request.read()
     except web.HTTPRequestEntityTooLarge:
-        raise ApiError(413, "PAYLOAD_TOO_LARGE",
-                       f"the body is larger than {request.app[SETTINGS].max_body} bytes") from None
+        raise ApiError(
+            413, "PAYLOAD_TOO_LARGE", f"the body is larger than {request.app[SETTINGS].max_body} bytes"
+        ) from None
     except (ConnectionError, aiohttp.ClientError):  # the client hung up mid-body; nothing to store
         raise ApiError(400, "INCOMPLETE_BODY", "the request body ended early") from None
 
@@ -57,8 +58,7 @@ async def pair(request: web.Request) -> web.Response:
         raise ValidationError("code is required")
     if not isinstance(name, str) or len(name) > 200:
         raise ValidationError("name must be a short string")
-    redeemed = await request.app[AUTH].run(AuthStore.redeem_pairing_code, code, name,
-                                           request.headers.get("Origin"))
+    redeemed = await request.app[AUTH].run(AuthStore.redeem_pairing_code, code, name, request.headers.get("Origin"))
     if redeemed is None:
         raise ApiError(403, "PAIRING_FAILED", "that pairing code is wrong, used or expired; run `kith pair` again")
     token_id, token = redeemed
@@ -80,8 +80,9 @@ async def post_capture(request: web.Request) -> web.Response:
     result["datasette_url"] = _datasette_link(request, result.get("contact_id"))
     response = web.json_response(result, status=200 if result["duplicate"] else 201)
     # Server-side timings (receiving the body; decoding to commit), for benchmarks and devtools.
-    response.headers["Server-Timing"] = (f"receive;dur={(received - started) * 1000:.1f}, "
-                                         f"ingest;dur={(time.perf_counter() - received) * 1000:.1f}")
+    response.headers["Server-Timing"] = (
+        f"receive;dur={(received - started) * 1000:.1f}, ingest;dur={(time.perf_counter() - received) * 1000:.1f}"
+    )
     return response
 
 
@@ -97,8 +98,9 @@ async def preview(request: web.Request) -> web.Response:
     capture = {"capture_id": "preview", "kind": "profile", "url": url, "title": title, "html": html}
     prepared = await request.app[EXTRACTOR].prepare(capture, keep_raw=False)
     existing = await request.app[READER].run(lookup, url)
-    return web.json_response({"extraction": prepared["extraction"],
-                              "existing": existing if existing["found"] else None})
+    return web.json_response(
+        {"extraction": prepared["extraction"], "existing": existing if existing["found"] else None}
+    )
 
 
 async def contact_lookup(request: web.Request) -> web.Response:

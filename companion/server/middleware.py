@@ -32,8 +32,7 @@ async def errors_middleware(request: web.Request, handler):
         return error_response(ApiError(exc.status, code, exc.text or exc.reason))
     except Exception:  # a bug must still answer in the error shape, and be retryable
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(ApiError(500, "INTERNAL_ERROR", "the companion hit an unexpected error",
-                                       retryable=True))
+        return error_response(ApiError(500, "INTERNAL_ERROR", "the companion hit an unexpected error", retryable=True))
 
 
 @web.middleware

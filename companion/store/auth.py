@@ -166,9 +166,14 @@ class AuthStore:
         now = now or datetime.now(timezone.utc)
         raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         with self._write():
-            self.db["pairing_codes"].insert({
-                "code_hmac": self.digest(raw), "created_at": _iso(now),
-                "expires_at": _iso(now + PAIRING_TTL), "attempts": 0})
+            self.db["pairing_codes"].insert(
+                {
+                    "code_hmac": self.digest(raw),
+                    "created_at": _iso(now),
+                    "expires_at": _iso(now + PAIRING_TTL),
+                    "attempts": 0,
+                }
+            )
         half = CODE_LENGTH // 2
         return f"{raw[:half]}-{raw[half:]}"
 
@@ -183,7 +188,8 @@ class AuthStore:
         with self._write():
             live = self.db.execute(
                 "SELECT code_hmac FROM pairing_codes WHERE used_at IS NULL AND expires_at > ? AND attempts < ?",
-                [now, MAX_PAIRING_ATTEMPTS]).fetchall()
+                [now, MAX_PAIRING_ATTEMPTS],
+            ).fetchall()
             match = next((row[0] for row in live if hmac.compare_digest(row[0], digest)), None)
             if match is None:
                 self.db.execute("UPDATE pairing_codes SET attempts = attempts + 1 WHERE used_at IS NULL")
@@ -191,8 +197,10 @@ class AuthStore:
             self.db.execute("UPDATE pairing_codes SET used_at = ? WHERE code_hmac = ?", [now, match])
             token_id, token = self._insert_token(name, origin)
             if origin:
-                self.db.execute("INSERT OR REPLACE INTO paired_origins (origin, token_id, created_at)"
-                                " VALUES (?, ?, ?)", [origin, token_id, now])
+                self.db.execute(
+                    "INSERT OR REPLACE INTO paired_origins (origin, token_id, created_at) VALUES (?, ?, ?)",
+                    [origin, token_id, now],
+                )
         return token_id, token
 
     # ---- tokens --------------------------------------------------------------------------
@@ -203,9 +211,13 @@ class AuthStore:
 
     def _insert_token(self, name: str, origin: str | None) -> tuple[int, str]:
         token = "kith_" + secrets.token_urlsafe(32)
-        token_id = self.db["tokens"].insert({
-            "name": name or "token", "token_hmac": self.digest(token), "origin": origin,
-            "created_at": now_iso()}).last_pk
+        token_id = (
+            self.db["tokens"]
+            .insert(
+                {"name": name or "token", "token_hmac": self.digest(token), "origin": origin, "created_at": now_iso()}
+            )
+            .last_pk
+        )
         return token_id, token
 
     def check_token(self, token: str) -> dict | None:
@@ -216,8 +228,9 @@ class AuthStore:
         if not token:
             return None
         digest = self.digest(token)
-        row = self.db.execute("SELECT id, name, token_hmac, revoked_at, last_used_at FROM tokens"
-                              " WHERE token_hmac = ?", [digest]).fetchone()
+        row = self.db.execute(
+            "SELECT id, name, token_hmac, revoked_at, last_used_at FROM tokens WHERE token_hmac = ?", [digest]
+        ).fetchone()
         if row is None or not hmac.compare_digest(row[2], digest):
             return None
         if row[3] is None:
@@ -233,14 +246,16 @@ class AuthStore:
 
     def revoke_token(self, token_id: int) -> bool:
         with self._write():
-            cursor = self.db.execute("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                                     [now_iso(), token_id])
+            cursor = self.db.execute(
+                "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", [now_iso(), token_id]
+            )
             self.db.execute("DELETE FROM paired_origins WHERE token_id = ?", [token_id])
         return cursor.rowcount > 0
 
     def list_tokens(self) -> list[dict]:
-        return list(self.db.query(
-            "SELECT id, name, origin, created_at, last_used_at, revoked_at FROM tokens ORDER BY id"))
+        return list(
+            self.db.query("SELECT id, name, origin, created_at, last_used_at, revoked_at FROM tokens ORDER BY id")
+        )
 
     def origin_is_paired(self, origin: str) -> bool:
         return self.db.execute("SELECT 1 FROM paired_origins WHERE origin = ?", [origin]).fetchone() is not None
@@ -256,23 +271,30 @@ class AuthStore:
         copied = 0
         with self._write():
             for row in network_db.execute(
-                    "SELECT id, name, token_sha256, origin, created_at, last_used_at, revoked_at FROM tokens"):
+                "SELECT id, name, token_sha256, origin, created_at, last_used_at, revoked_at FROM tokens"
+            ):
                 cursor = self.db.execute(
                     "INSERT OR IGNORE INTO tokens (name, token_hmac, origin, created_at, last_used_at, revoked_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?)", [row[1], self._keyed(row[2]), *row[3:]])
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    [row[1], self._keyed(row[2]), *row[3:]],
+                )
                 copied += cursor.rowcount
             if "paired_origins" in tables:
                 for origin, old_id, created_at in network_db.execute(
-                        "SELECT p.origin, p.token_id, p.created_at FROM paired_origins p"):
-                    digest_row = network_db.execute("SELECT token_sha256 FROM tokens WHERE id = ?",
-                                                    [old_id]).fetchone()
+                    "SELECT p.origin, p.token_id, p.created_at FROM paired_origins p"
+                ):
+                    digest_row = network_db.execute("SELECT token_sha256 FROM tokens WHERE id = ?", [old_id]).fetchone()
                     if digest_row is None:
                         continue
-                    new_id = self.db.execute("SELECT id FROM tokens WHERE token_hmac = ? AND revoked_at IS NULL",
-                                             [self._keyed(digest_row[0])]).fetchone()
+                    new_id = self.db.execute(
+                        "SELECT id FROM tokens WHERE token_hmac = ? AND revoked_at IS NULL",
+                        [self._keyed(digest_row[0])],
+                    ).fetchone()
                     if new_id:
-                        self.db.execute("INSERT OR IGNORE INTO paired_origins (origin, token_id, created_at)"
-                                        " VALUES (?, ?, ?)", [origin, new_id[0], created_at])
+                        self.db.execute(
+                            "INSERT OR IGNORE INTO paired_origins (origin, token_id, created_at) VALUES (?, ?, ?)",
+                            [origin, new_id[0], created_at],
+                        )
         return copied
 
 

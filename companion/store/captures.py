@@ -22,21 +22,31 @@ from .contacts import PROFILE_COLUMNS, contact_tags, find_contact, resolve_and_u
 
 # What the capture row keeps of the request besides the page (for re-extraction and export).
 _PAYLOAD_DROP = ("html", "page_html", "_html_z")  # _html_z: protocol.RAW_PAGE, a compressed page as sent
-SUMMARY_COLUMNS = ("id", "name", "headline", "company", "title", "location", "avatar_url",
-                   "circle", "how_met", "created_at", "last_interaction_at", "keep_in_touch_days")
+SUMMARY_COLUMNS = (
+    "id",
+    "name",
+    "headline",
+    "company",
+    "title",
+    "location",
+    "avatar_url",
+    "circle",
+    "how_met",
+    "created_at",
+    "last_interaction_at",
+    "keep_in_touch_days",
+)
 
 
 class CaptureConflict(ApiError):
     def __init__(self, capture_id: str):
-        super().__init__(409, "CAPTURE_CONFLICT",
-                         f"capture_id {capture_id} was already used for different content")
+        super().__init__(409, "CAPTURE_CONFLICT", f"capture_id {capture_id} was already used for different content")
 
 
 def contact_summary(db: Database, contact_id: int | None) -> dict | None:
     if contact_id is None:
         return None
-    row = db.execute(f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM contacts WHERE id = ?",
-                     [contact_id]).fetchone()
+    row = db.execute(f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM contacts WHERE id = ?", [contact_id]).fetchone()
     if row is None:
         return None
     summary = dict(zip(SUMMARY_COLUMNS, row))
@@ -44,16 +54,25 @@ def contact_summary(db: Database, contact_id: int | None) -> dict | None:
     return summary
 
 
-def _result(db: Database, capture_id: str, kind: str, status: str, contact_id: int | None,
-            duplicate: bool, **extra) -> dict:
-    return {"capture_id": capture_id, "kind": kind, "status": status, "contact_id": contact_id,
-            "contact": contact_summary(db, contact_id), "duplicate": duplicate, **extra}
+def _result(
+    db: Database, capture_id: str, kind: str, status: str, contact_id: int | None, duplicate: bool, **extra
+) -> dict:
+    return {
+        "capture_id": capture_id,
+        "kind": kind,
+        "status": status,
+        "contact_id": contact_id,
+        "contact": contact_summary(db, contact_id),
+        "duplicate": duplicate,
+        **extra,
+    }
 
 
 def existing_capture(db: Database, capture_id: str, payload_sha256: str) -> dict | None:
     """The stored result of an earlier arrival of this capture id, or a conflict if it differs."""
-    row = db.execute("SELECT kind, status, contact_id, payload_sha256 FROM captures WHERE id = ?",
-                     [capture_id]).fetchone()
+    row = db.execute(
+        "SELECT kind, status, contact_id, payload_sha256 FROM captures WHERE id = ?", [capture_id]
+    ).fetchone()
     if row is None:
         return None
     if row[3] != payload_sha256:
@@ -112,52 +131,85 @@ def save_capture(db: Database, capture: dict, payload_sha256: str, prepared: dic
             return earlier
         kind = capture["kind"]
         status = extraction["status"] if (kind == "profile" and extraction) else "stored"
-        db["captures"].insert({
-            "id": capture["capture_id"], "kind": kind, "url": capture.get("url"),
-            "title": capture.get("title"), "captured_at": capture.get("captured_at") or now,
-            "received_at": now, "contact_id": None, "html": prepared.get("html_z"),
-            "html_sha256": prepared.get("html_sha256"),
-            "extractor": extraction.get("extractor") if extraction else None, "status": status,
-            "payload_sha256": payload_sha256,
-            "payload": json.dumps({k: v for k, v in capture.items() if k not in _PAYLOAD_DROP}),
-            "error": (extraction or {}).get("error"),
-        })
+        db["captures"].insert(
+            {
+                "id": capture["capture_id"],
+                "kind": kind,
+                "url": capture.get("url"),
+                "title": capture.get("title"),
+                "captured_at": capture.get("captured_at") or now,
+                "received_at": now,
+                "contact_id": None,
+                "html": prepared.get("html_z"),
+                "html_sha256": prepared.get("html_sha256"),
+                "extractor": extraction.get("extractor") if extraction else None,
+                "status": status,
+                "payload_sha256": payload_sha256,
+                "payload": json.dumps({k: v for k, v in capture.items() if k not in _PAYLOAD_DROP}),
+                "error": (extraction or {}).get("error"),
+            }
+        )
         extra: dict = {}
         if kind == "profile":
             contact_id, created = resolve_and_upsert(
-                db, profile_fields(capture, extraction), extraction.get("identities") or
-                identities_for_url(capture["url"]), extraction.get("links") or [],
-                capture_id=capture["capture_id"], now=now)
+                db,
+                profile_fields(capture, extraction),
+                extraction.get("identities") or identities_for_url(capture["url"]),
+                extraction.get("links") or [],
+                capture_id=capture["capture_id"],
+                now=now,
+            )
             extra["created"] = created
             if capture.get("tags"):
                 set_tags(db, contact_id, capture["tags"])
             if capture.get("note"):
                 add_note(db, contact_id, capture["note"], capture_id=capture["capture_id"], created_at=now)
             if extraction.get("messages"):
-                extra["messages_added"] = add_messages(db, contact_id, extraction["messages"],
-                                                       capture_id=capture["capture_id"])
+                extra["messages_added"] = add_messages(
+                    db, contact_id, extraction["messages"], capture_id=capture["capture_id"]
+                )
         elif kind == "message":
             contact_id = _contact_for(db, capture, extraction)
             selection = prepared.get("selection") or {}
-            add_messages(db, contact_id, [{
-                "body": selection.get("body") or capture["text"],
-                "sender": capture.get("sender") or selection.get("sender"),
-                "direction": capture.get("direction") or selection.get("direction") or "in",
-                "sent_at": capture.get("sent_at") or selection.get("sent_at") or capture.get("captured_at") or now,
-                "channel": selection.get("channel") or "web",
-                "thread_url": capture.get("url"),
-            }], capture_id=capture["capture_id"])
+            add_messages(
+                db,
+                contact_id,
+                [
+                    {
+                        "body": selection.get("body") or capture["text"],
+                        "sender": capture.get("sender") or selection.get("sender"),
+                        "direction": capture.get("direction") or selection.get("direction") or "in",
+                        "sent_at": capture.get("sent_at")
+                        or selection.get("sent_at")
+                        or capture.get("captured_at")
+                        or now,
+                        "channel": selection.get("channel") or "web",
+                        "thread_url": capture.get("url"),
+                    }
+                ],
+                capture_id=capture["capture_id"],
+            )
         elif kind == "note":
             contact_id = _contact_for(db, capture, extraction)
-            add_note(db, contact_id, capture["text"], capture_id=capture["capture_id"],
-                     created_at=capture.get("captured_at") or now)
+            add_note(
+                db,
+                contact_id,
+                capture["text"],
+                capture_id=capture["capture_id"],
+                created_at=capture.get("captured_at") or now,
+            )
         elif kind == "interaction":
             contact_id = _contact_for(db, capture, extraction)
             if contact_id is None:
                 raise ApiError(422, "UNKNOWN_CONTACT", "no saved contact matches this contact_id or url")
-            log_interaction(db, contact_id, capture.get("interaction_kind") or "met",
-                            happened_at=capture.get("happened_at") or capture.get("captured_at") or now,
-                            summary=capture.get("summary"), capture_id=capture["capture_id"])
+            log_interaction(
+                db,
+                contact_id,
+                capture.get("interaction_kind") or "met",
+                happened_at=capture.get("happened_at") or capture.get("captured_at") or now,
+                summary=capture.get("summary"),
+                capture_id=capture["capture_id"],
+            )
         else:  # validated earlier; kept for safety
             raise ApiError(422, "UNKNOWN_KIND", f"unknown kind {kind!r}")
         db.execute("UPDATE captures SET contact_id = ? WHERE id = ?", [contact_id, capture["capture_id"]])
@@ -171,17 +223,33 @@ def lookup(db: Database, url: str, *, notes: int = 5, now: str | None = None) ->
     contact_id = contact_for_url(db, url)
     if contact_id is None:
         return {"found": False}
-    latest_notes = list(db.query(
-        "SELECT id, body, created_at FROM notes WHERE contact_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
-        [contact_id, notes]))
-    last = next(db.query(
-        "SELECT kind, happened_at, summary FROM interactions WHERE contact_id = ?"
-        " ORDER BY happened_at DESC, id DESC LIMIT 1", [contact_id]), None)
+    latest_notes = list(
+        db.query(
+            "SELECT id, body, created_at FROM notes WHERE contact_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
+            [contact_id, notes],
+        )
+    )
+    last = next(
+        db.query(
+            "SELECT kind, happened_at, summary FROM interactions WHERE contact_id = ?"
+            " ORDER BY happened_at DESC, id DESC LIMIT 1",
+            [contact_id],
+        ),
+        None,
+    )
     today = datetime.fromisoformat(now[:10]).date() if now else reminders.today_utc()
-    upcoming = [d for d in reminders.contact_dates(db, contact_id, today)
-                if d["in_days"] is not None and d["in_days"] < reminders.UPCOMING_DAYS]
+    upcoming = [
+        d
+        for d in reminders.contact_dates(db, contact_id, today)
+        if d["in_days"] is not None and d["in_days"] < reminders.UPCOMING_DAYS
+    ]
     for item in upcoming:
         item["text"] = reminders.describe(item)
-    return {"found": True, "contact": contact_summary(db, contact_id), "notes": latest_notes,
-            "last_interaction": last, "catch_up": reminders.catch_up(db, contact_id, now),
-            "upcoming": upcoming}
+    return {
+        "found": True,
+        "contact": contact_summary(db, contact_id),
+        "notes": latest_notes,
+        "last_interaction": last,
+        "catch_up": reminders.catch_up(db, contact_id, now),
+        "upcoming": upcoming,
+    }

@@ -18,8 +18,18 @@ from ..timeutil import now_iso
 
 # Columns a profile may fill, in the order they are shown.
 PROFILE_COLUMNS = (
-    "name", "given_name", "family_name", "pronouns", "credentials", "headline",
-    "company", "title", "location", "avatar_url", "bio", "birthday",
+    "name",
+    "given_name",
+    "family_name",
+    "pronouns",
+    "credentials",
+    "headline",
+    "company",
+    "title",
+    "location",
+    "avatar_url",
+    "bio",
+    "birthday",
 )
 # A change in one of these is a reason to get back in touch ("moved from Acme to Globex").
 TRACKED_FIELDS = ("title", "company", "headline", "location")
@@ -43,8 +53,9 @@ def find_contact(db: Database, identities: Iterable[dict], name: str | None = No
     return None
 
 
-def attach_identities(db: Database, contact_id: int, identities: Iterable[dict],
-                      source: str | None = None) -> list[int]:
+def attach_identities(
+    db: Database, contact_id: int, identities: Iterable[dict], source: str | None = None
+) -> list[int]:
     """Give these identities to the contact. Returns other contacts that already own one."""
     owners: list[int] = []
     for ident in identities:
@@ -53,10 +64,16 @@ def attach_identities(db: Database, contact_id: int, identities: Iterable[dict],
             [ident["kind"], ident["value"]],
         ).fetchone()
         if row is None:
-            db["identities"].insert({
-                "contact_id": contact_id, "kind": ident["kind"], "value": ident["value"],
-                "url": ident.get("url"), "source": ident.get("rel") or source, "label": ident.get("label"),
-            })
+            db["identities"].insert(
+                {
+                    "contact_id": contact_id,
+                    "kind": ident["kind"],
+                    "value": ident["value"],
+                    "url": ident.get("url"),
+                    "source": ident.get("rel") or source,
+                    "label": ident.get("label"),
+                }
+            )
         elif row[0] != contact_id and row[0] not in owners:
             owners.append(row[0])
     return owners
@@ -83,9 +100,16 @@ def create_contact(db: Database, fields: dict, *, now: str | None = None) -> int
     return db["contacts"].insert(row).last_pk
 
 
-def update_contact(db: Database, contact_id: int, fields: dict, *, now: str | None = None,
-                   capture_id: str | None = None, overwrite: bool = True,
-                   track_changes: bool = True) -> list[dict]:
+def update_contact(
+    db: Database,
+    contact_id: int,
+    fields: dict,
+    *,
+    now: str | None = None,
+    capture_id: str | None = None,
+    overwrite: bool = True,
+    track_changes: bool = True,
+) -> list[dict]:
     """Apply newer values to a contact, recording tracked changes in `profile_changes`.
 
     With `overwrite=False` only empty columns are filled (importers: the
@@ -105,8 +129,16 @@ def update_contact(db: Database, contact_id: int, fields: dict, *, now: str | No
             continue
         updates[key] = new
         if track_changes and key in TRACKED_FIELDS and old:
-            changes.append({"contact_id": contact_id, "field": key, "old_value": old,
-                            "new_value": new, "detected_at": now, "capture_id": capture_id})
+            changes.append(
+                {
+                    "contact_id": contact_id,
+                    "field": key,
+                    "old_value": old,
+                    "new_value": new,
+                    "detected_at": now,
+                    "capture_id": capture_id,
+                }
+            )
     for key in ("circle", "how_met", "keep_in_touch_days"):
         if fields.get(key) is not None and fields[key] != current.get(key):
             updates[key] = fields[key]
@@ -122,10 +154,17 @@ def update_contact(db: Database, contact_id: int, fields: dict, *, now: str | No
     return changes
 
 
-def resolve_and_upsert(db: Database, fields: dict, identities: list[dict],
-                       links: list[dict] | None = None, *, capture_id: str | None = None,
-                       overwrite: bool = True, track_changes: bool = True,
-                       now: str | None = None) -> tuple[int, bool]:
+def resolve_and_upsert(
+    db: Database,
+    fields: dict,
+    identities: list[dict],
+    links: list[dict] | None = None,
+    *,
+    capture_id: str | None = None,
+    overwrite: bool = True,
+    track_changes: bool = True,
+    now: str | None = None,
+) -> tuple[int, bool]:
     """Find the person by any identity key (their own first, then linked ones) or create them.
 
     Returns (contact_id, created). Linked identities (rel=me, sameAs) are
@@ -140,8 +179,9 @@ def resolve_and_upsert(db: Database, fields: dict, identities: list[dict],
     if created:
         contact_id = create_contact(db, fields, now=now)
     else:
-        update_contact(db, contact_id, fields, now=now, capture_id=capture_id, overwrite=overwrite,
-                       track_changes=track_changes)
+        update_contact(
+            db, contact_id, fields, now=now, capture_id=capture_id, overwrite=overwrite, track_changes=track_changes
+        )
     others = attach_identities(db, contact_id, identities, source="page")
     others += attach_identities(db, contact_id, links, source="link")
     for other in dict.fromkeys(others):
@@ -151,18 +191,19 @@ def resolve_and_upsert(db: Database, fields: dict, identities: list[dict],
     return contact_id, created
 
 
-def suggest_merge(db: Database, a: int, b: int, score: float, reason: str, *,
-                  now: str | None = None) -> None:
+def suggest_merge(db: Database, a: int, b: int, score: float, reason: str, *, now: str | None = None) -> None:
     """Suggest merging a and b, once: a pair already suggested (open, or dismissed as "not the
     same person") is left as it is, so a dismissed pair never comes back."""
     low, high = sorted((a, b))
     db.execute(
         "INSERT OR IGNORE INTO merge_suggestions (contact_id, other_contact_id, score, reason, status, created_at)"
-        " VALUES (?, ?, ?, ?, 'open', ?)", [low, high, score, reason, now or now_iso()])
+        " VALUES (?, ?, ?, ?, 'open', ?)",
+        [low, high, score, reason, now or now_iso()],
+    )
 
 
 def dismiss_suggestion(db: Database, a: int, b: int, *, now: str | None = None) -> None:
-    """"Not the same person": remembered for good (`suggest_merge` never reopens the pair, and a
+    """ "Not the same person": remembered for good (`suggest_merge` never reopens the pair, and a
     merge carries it over to the contact that remains)."""
     if a == b:
         raise ValueError("a contact is always the same person as itself")
@@ -171,7 +212,8 @@ def dismiss_suggestion(db: Database, a: int, b: int, *, now: str | None = None) 
         "INSERT INTO merge_suggestions (contact_id, other_contact_id, score, reason, status, created_at)"
         " VALUES (?, ?, 0, 'marked as not the same person', 'dismissed', ?)"
         " ON CONFLICT (contact_id, other_contact_id) DO UPDATE SET status = 'dismissed'",
-        [low, high, now or now_iso()])
+        [low, high, now or now_iso()],
+    )
 
 
 def suggest_similar(db: Database, contact_id: int, *, now: str | None = None) -> None:
@@ -182,27 +224,44 @@ def suggest_similar(db: Database, contact_id: int, *, now: str | None = None) ->
     candidates = db.execute(
         "SELECT id, name, company, location FROM contacts WHERE id != ? AND "
         "(company = ? COLLATE NOCASE OR location = ? COLLATE NOCASE) ORDER BY id LIMIT 500",
-        [contact_id, me.get("company"), me.get("location")]).fetchall()
+        [contact_id, me.get("company"), me.get("location")],
+    ).fetchall()
     for other_id, other_name, company, location in candidates:
         if provably_different(db, contact_id, other_id):
             continue
         score = fuzz.token_sort_ratio(me["name"].lower(), (other_name or "").lower())
         if score >= MERGE_SUGGESTION_THRESHOLD:
-            same = "company" if company and me.get("company") and company.lower() == me["company"].lower() else "location"
-            suggest_merge(db, contact_id, other_id, float(score),
-                          f"similar name ({score:.0f}%) and the same {same}", now=now)
+            same = (
+                "company" if company and me.get("company") and company.lower() == me["company"].lower() else "location"
+            )
+            suggest_merge(
+                db, contact_id, other_id, float(score), f"similar name ({score:.0f}%) and the same {same}", now=now
+            )
 
 
 # Keys a person has exactly one of: two contacts with different values are two people.
-_SINGLE_VALUED_KINDS = ("linkedin", "linkedin_urn", "github", "github_id", "x", "x_id", "bluesky", "bluesky_did",
-                        "instagram", "tiktok", "dribbble")
+_SINGLE_VALUED_KINDS = (
+    "linkedin",
+    "linkedin_urn",
+    "github",
+    "github_id",
+    "x",
+    "x_id",
+    "bluesky",
+    "bluesky_did",
+    "instagram",
+    "tiktok",
+    "dribbble",
+)
 
 
 def provably_different(db: Database, a: int, b: int) -> bool:
     row = db.execute(
         f"SELECT 1 FROM identities x JOIN identities y ON x.kind = y.kind AND x.value != y.value"
         f" WHERE x.contact_id = ? AND y.contact_id = ? AND x.kind IN ({', '.join('?' * len(_SINGLE_VALUED_KINDS))})"
-        " LIMIT 1", [a, b, *_SINGLE_VALUED_KINDS]).fetchone()
+        " LIMIT 1",
+        [a, b, *_SINGLE_VALUED_KINDS],
+    ).fetchone()
     return row is not None
 
 
@@ -218,19 +277,31 @@ def set_tags(db: Database, contact_id: int, tags: Iterable[str], *, replace: boo
     for name in names:
         row = db.execute("SELECT id FROM tags WHERE name = ? COLLATE NOCASE", [name]).fetchone()
         tag_id = row[0] if row else db["tags"].insert({"name": name}).last_pk
-        db.execute("INSERT OR IGNORE INTO contact_tags (contact_id, tag_id) VALUES (?, ?)",
-                   [contact_id, tag_id])
+        db.execute("INSERT OR IGNORE INTO contact_tags (contact_id, tag_id) VALUES (?, ?)", [contact_id, tag_id])
 
 
 def contact_tags(db: Database, contact_id: int) -> list[str]:
-    return [r[0] for r in db.execute(
-        "SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id"
-        " WHERE ct.contact_id = ? ORDER BY t.name", [contact_id])]
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id"
+            " WHERE ct.contact_id = ? ORDER BY t.name",
+            [contact_id],
+        )
+    ]
 
 
 # Tables whose rows belong to one contact via a `contact_id` column.
-_OWNED_TABLES = ("identities", "captures", "notes", "messages", "interactions",
-                 "profile_changes", "exchanges", "dated_notes")
+_OWNED_TABLES = (
+    "identities",
+    "captures",
+    "notes",
+    "messages",
+    "interactions",
+    "profile_changes",
+    "exchanges",
+    "dated_notes",
+)
 
 # The dropped contact's suggestions with third people, now about the kept one: dismissed pairs stay
 # dismissed (if B is not C and B is A, A is not C), open ones stay open unless already decided.
@@ -257,27 +328,43 @@ def merge_contacts(db: Database, keep_id: int, drop_id: int) -> dict:
     moved: dict[str, int] = {}
     with db.atomic():
         for table in _OWNED_TABLES:
-            cursor = db.execute(f"UPDATE {table} SET contact_id = ? WHERE contact_id = ?",
-                                [keep_id, drop_id])
+            cursor = db.execute(f"UPDATE {table} SET contact_id = ? WHERE contact_id = ?", [keep_id, drop_id])
             moved[table] = cursor.rowcount
-        db.execute("INSERT OR IGNORE INTO contact_tags (contact_id, tag_id)"
-                   " SELECT ?, tag_id FROM contact_tags WHERE contact_id = ?", [keep_id, drop_id])
+        db.execute(
+            "INSERT OR IGNORE INTO contact_tags (contact_id, tag_id)"
+            " SELECT ?, tag_id FROM contact_tags WHERE contact_id = ?",
+            [keep_id, drop_id],
+        )
         for column, other in (("from_contact_id", "to_contact_id"), ("to_contact_id", "from_contact_id")):
-            db.execute(f"UPDATE OR IGNORE relationships SET {column} = ? WHERE {column} = ? AND {other} != ?",
-                       [keep_id, drop_id, keep_id])
-        fill = {k: drop[k] for k in PROFILE_COLUMNS + ("circle", "how_met", "keep_in_touch_days")
-                if not keep.get(k) and drop.get(k)}
+            db.execute(
+                f"UPDATE OR IGNORE relationships SET {column} = ? WHERE {column} = ? AND {other} != ?",
+                [keep_id, drop_id, keep_id],
+            )
+        fill = {
+            k: drop[k]
+            for k in PROFILE_COLUMNS + ("circle", "how_met", "keep_in_touch_days")
+            if not keep.get(k) and drop.get(k)
+        }
         last = max(filter(None, [keep.get("last_interaction_at"), drop.get("last_interaction_at")]), default=None)
         fill["last_interaction_at"] = last
         fill["created_at"] = min(keep["created_at"], drop["created_at"])
         fill["updated_at"] = now_iso()
         db["contacts"].update(keep_id, fill)
-        db["profile_changes"].insert({
-            "contact_id": keep_id, "field": "merged", "old_value": json.dumps(drop, default=str),
-            "new_value": str(keep_id), "detected_at": now_iso(), "capture_id": None})
-        db.execute("UPDATE merge_suggestions SET status = 'merged' WHERE "
-                   "(contact_id = ? AND other_contact_id = ?) OR (contact_id = ? AND other_contact_id = ?)",
-                   [min(keep_id, drop_id), max(keep_id, drop_id)] * 2)
+        db["profile_changes"].insert(
+            {
+                "contact_id": keep_id,
+                "field": "merged",
+                "old_value": json.dumps(drop, default=str),
+                "new_value": str(keep_id),
+                "detected_at": now_iso(),
+                "capture_id": None,
+            }
+        )
+        db.execute(
+            "UPDATE merge_suggestions SET status = 'merged' WHERE "
+            "(contact_id = ? AND other_contact_id = ?) OR (contact_id = ? AND other_contact_id = ?)",
+            [min(keep_id, drop_id), max(keep_id, drop_id)] * 2,
+        )
         db.execute(_CARRY_SUGGESTIONS, {"keep": keep_id, "drop": drop_id})
         # What still names the dropped contact goes with it. Spelled out rather than left to ON DELETE
         # CASCADE, which needs `PRAGMA foreign_keys`: on, on Kith's connections; off, on the one

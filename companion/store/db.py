@@ -88,14 +88,16 @@ def connect(path: str | Path, *, readonly: bool = False) -> Database:
     """
     path = Path(path)
     if readonly:
-        conn = sqlite3.connect(sqlite_uri(path, mode="ro"), uri=True, check_same_thread=False,
-                               timeout=BUSY_TIMEOUT_MS / 1000)
+        conn = sqlite3.connect(
+            sqlite_uri(path, mode="ro"), uri=True, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+        )
     else:
         if not path.parent.exists():
             private_dir(path.parent)
         create_private_file(path)
-        conn = sqlite3.connect(str(path), check_same_thread=False,
-                               timeout=BUSY_TIMEOUT_MS / 1000, isolation_level="IMMEDIATE")
+        conn = sqlite3.connect(
+            str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level="IMMEDIATE"
+        )
     db = KithDatabase(conn)
     if readonly:
         db.begin_sql = "BEGIN"  # a read-only connection cannot take the write lock
@@ -130,8 +132,14 @@ class DbThread:
     from WAL snapshots, so a long write never delays them.
     """
 
-    def __init__(self, path: str | Path, *, readonly: bool = False, opener: Callable[[], Any] | None = None,
-                 name: str | None = None):
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        readonly: bool = False,
+        opener: Callable[[], Any] | None = None,
+        name: str | None = None,
+    ):
         self.path = Path(path)
         self.readonly = readonly
         name = name or ("kith-reader" if readonly else "kith-writer")

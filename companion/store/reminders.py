@@ -27,8 +27,20 @@ UPCOMING_LIMIT = 50
 # equal); `cadence.<circle>` in the settings table wins over both.
 DEFAULT_CADENCE = {"professional": 90, "personal": 30, "both": 60}
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December")  # not calendar.month_name, which follows the locale
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)  # not calendar.month_name, which follows the locale
 _FULL = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _NO_YEAR = re.compile(r"^(?:--)?(\d{1,2})-?(\d{2})$")
 
@@ -108,13 +120,23 @@ def pretty(stored: str) -> str:
     return f"{day} {MONTHS[month - 1]}" + (f" {year}" if year else "")
 
 
-def _item(kind: str, contact_id: int, name: str | None, label: str, stored: str, yearly: bool,
-          on: date, today: date, **extra) -> dict:
+def _item(
+    kind: str, contact_id: int, name: str | None, label: str, stored: str, yearly: bool, on: date, today: date, **extra
+) -> dict:
     year = year_of(stored)
-    return {"kind": kind, "contact_id": contact_id, "name": name, "label": label, "date": stored,
-            "pretty": pretty(stored), "yearly": yearly, "on": on.isoformat(), "in_days": (on - today).days,
-            "years": on.year - year if (yearly and year is not None and on.year > year) else None,
-            **extra}
+    return {
+        "kind": kind,
+        "contact_id": contact_id,
+        "name": name,
+        "label": label,
+        "date": stored,
+        "pretty": pretty(stored),
+        "yearly": yearly,
+        "on": on.isoformat(),
+        "in_days": (on - today).days,
+        "years": on.year - year if (yearly and year is not None and on.year > year) else None,
+        **extra,
+    }
 
 
 def describe(item: dict) -> str:
@@ -161,17 +183,42 @@ def upcoming(conn, today: date, days: int = UPCOMING_DAYS, *, limit: int = UPCOM
             continue  # written by hand with SQL in some other form
         on = next_occurrence(birthday, today)
         if (on - today).days < days:
-            items.append(_item("birthday", contact_id, name, "Birthday", birthday, True, on, today,
-                               avatar_url=avatar_url, dated_note_id=None))
+            items.append(
+                _item(
+                    "birthday",
+                    contact_id,
+                    name,
+                    "Birthday",
+                    birthday,
+                    True,
+                    on,
+                    today,
+                    avatar_url=avatar_url,
+                    dated_note_id=None,
+                )
+            )
     # One-off dates of another year share the month-day key, so take more than `limit` of them.
     for note_id, contact_id, name, avatar_url, label, stored, yearly in conn.execute(
-            UPCOMING_DATES_SQL, {"days": keys, "n": limit * 4}):
+        UPCOMING_DATES_SQL, {"days": keys, "n": limit * 4}
+    ):
         if not (_FULL.match(stored) or _NO_YEAR.match(stored)):
             continue
         on = next_occurrence(stored, today, bool(yearly))
         if on is not None and (on - today).days < days:
-            items.append(_item("date", contact_id, name, label, stored, bool(yearly), on, today,
-                               avatar_url=avatar_url, dated_note_id=note_id))
+            items.append(
+                _item(
+                    "date",
+                    contact_id,
+                    name,
+                    label,
+                    stored,
+                    bool(yearly),
+                    on,
+                    today,
+                    avatar_url=avatar_url,
+                    dated_note_id=note_id,
+                )
+            )
     items.sort(key=lambda i: (i["on"], i["kind"] != "birthday", (i["name"] or "").lower(), i["contact_id"]))
     return {"days": days, "items": items[:limit], "more": cut or len(items) > limit}
 
@@ -184,21 +231,43 @@ def contact_dates(conn, contact_id: int, today: date) -> list[dict]:
         return found
     name, birthday = row
     if birthday and (_FULL.match(birthday) or _NO_YEAR.match(birthday)):
-        found.append(_item("birthday", contact_id, name, "Birthday", birthday, True,
-                           next_occurrence(birthday, today), today, dated_note_id=None))
+        found.append(
+            _item(
+                "birthday",
+                contact_id,
+                name,
+                "Birthday",
+                birthday,
+                True,
+                next_occurrence(birthday, today),
+                today,
+                dated_note_id=None,
+            )
+        )
     for note_id, label, stored, yearly in conn.execute(
-            "SELECT id, label, date, yearly FROM dated_notes WHERE contact_id = ? ORDER BY id", [contact_id]):
+        "SELECT id, label, date, yearly FROM dated_notes WHERE contact_id = ? ORDER BY id", [contact_id]
+    ):
         if not (_FULL.match(stored) or _NO_YEAR.match(stored)):
             continue
         on = next_occurrence(stored, today, bool(yearly))
         if on is None:
-            found.append({"kind": "date", "contact_id": contact_id, "name": name, "label": label,
-                          "date": stored, "pretty": pretty(stored), "yearly": bool(yearly), "on": None,
-                          "in_days": None,
-                          "years": None, "dated_note_id": note_id})
+            found.append(
+                {
+                    "kind": "date",
+                    "contact_id": contact_id,
+                    "name": name,
+                    "label": label,
+                    "date": stored,
+                    "pretty": pretty(stored),
+                    "yearly": bool(yearly),
+                    "on": None,
+                    "in_days": None,
+                    "years": None,
+                    "dated_note_id": note_id,
+                }
+            )
         else:
-            found.append(_item("date", contact_id, name, label, stored, bool(yearly), on, today,
-                               dated_note_id=note_id))
+            found.append(_item("date", contact_id, name, label, stored, bool(yearly), on, today, dated_note_id=note_id))
     return found
 
 
@@ -234,21 +303,36 @@ def catch_up(conn, contact_id: int, now: str | None = None, defaults: dict | Non
     if row is None:
         return None
     own, tag_days, circle, since, last, snoozed_until, is_me, days_since = row
-    cadence, source = (own, "contact") if own else (tag_days, "tag") if tag_days else (
-        circle_cadence(conn, circle, defaults), "circle")
-    answer = {"due": False, "cadence": cadence, "cadence_source": source if cadence else None,
-              "days_since": int(days_since) if days_since is not None else None,
-              "ever_spoke": last is not None, "due_on": None, "snoozed_until": None}
+    cadence, source = (
+        (own, "contact")
+        if own
+        else (tag_days, "tag")
+        if tag_days
+        else (circle_cadence(conn, circle, defaults), "circle")
+    )
+    answer = {
+        "due": False,
+        "cadence": cadence,
+        "cadence_source": source if cadence else None,
+        "days_since": int(days_since) if days_since is not None else None,
+        "ever_spoke": last is not None,
+        "due_on": None,
+        "snoozed_until": None,
+    }
     if is_me or not cadence or days_since is None:
         return answer
     due_on = (datetime.fromisoformat(since[:10]) + timedelta(days=cadence)).date()
     snoozed = bool(snoozed_until) and snoozed_until > now
-    answer.update(due_on=due_on.isoformat(), due=days_since > cadence and not snoozed,
-                  snoozed_until=snoozed_until if snoozed else None)
+    answer.update(
+        due_on=due_on.isoformat(),
+        due=days_since > cadence and not snoozed,
+        snoozed_until=snoozed_until if snoozed else None,
+    )
     return answer
 
 
 # --- writes (through the one writer) ------------------------------------------------------------
+
 
 def set_birthday(db: Database, contact_id: int, birthday: str | None) -> None:
     """Set (or with None, clear) a contact's birthday, as the user typed it (`parse_date` first)."""
@@ -257,12 +341,15 @@ def set_birthday(db: Database, contact_id: int, birthday: str | None) -> None:
         raise ValueError(f"no contact {contact_id}")
     sources = json.loads(row[0] or "{}")
     sources["birthday"] = "user"
-    db.execute("UPDATE contacts SET birthday = ?, field_sources = ?, updated_at = ? WHERE id = ?",
-               [birthday, json.dumps(sources, sort_keys=True), now_iso(), contact_id])
+    db.execute(
+        "UPDATE contacts SET birthday = ?, field_sources = ?, updated_at = ? WHERE id = ?",
+        [birthday, json.dumps(sources, sort_keys=True), now_iso(), contact_id],
+    )
 
 
-def add_dated_note(db: Database, contact_id: int, label: str, when: str, *, yearly: bool = True,
-                   created_at: str | None = None) -> int:
+def add_dated_note(
+    db: Database, contact_id: int, label: str, when: str, *, yearly: bool = True, created_at: str | None = None
+) -> int:
     """A date to remember about someone; a date without a year always comes back yearly."""
     label = (label or "").strip()
     if not label:
@@ -270,15 +357,23 @@ def add_dated_note(db: Database, contact_id: int, label: str, when: str, *, year
     stored = parse_date(when)
     if stored is None:
         raise ValueError("a dated note needs a date")
-    return db["dated_notes"].insert({
-        "contact_id": contact_id, "label": label, "date": stored,
-        "yearly": 1 if (yearly or stored.startswith("--")) else 0,
-        "created_at": created_at or now_iso()}).last_pk
+    return (
+        db["dated_notes"]
+        .insert(
+            {
+                "contact_id": contact_id,
+                "label": label,
+                "date": stored,
+                "yearly": 1 if (yearly or stored.startswith("--")) else 0,
+                "created_at": created_at or now_iso(),
+            }
+        )
+        .last_pk
+    )
 
 
 def delete_dated_note(db: Database, contact_id: int, note_id: int) -> bool:
-    return db.execute("DELETE FROM dated_notes WHERE id = ? AND contact_id = ?",
-                      [note_id, contact_id]).rowcount > 0
+    return db.execute("DELETE FROM dated_notes WHERE id = ? AND contact_id = ?", [note_id, contact_id]).rowcount > 0
 
 
 def today_utc() -> date:

@@ -219,8 +219,7 @@ def _initial(db: Database) -> None:
 @migrations(name="0002_provenance_snooze_merge_pairing")
 def _second(db: Database) -> None:
     db.executescript(SECOND_SHAPE)
-    db.execute("CREATE UNIQUE INDEX idx_messages_external_id ON messages(external_id)"
-               " WHERE external_id IS NOT NULL")
+    db.execute("CREATE UNIQUE INDEX idx_messages_external_id ON messages(external_id) WHERE external_id IS NOT NULL")
 
 
 @migrations(name="0003_indexes_fts_views")
@@ -228,8 +227,7 @@ def _indexes_fts_views(db: Database) -> None:
     for table, columns in INDEXES:
         db[table].create_index(columns, if_not_exists=True)
     for table, columns in FTS.items():
-        db[table].enable_fts(columns, create_triggers=True, tokenize="porter",
-                             replace=True)
+        db[table].enable_fts(columns, create_triggers=True, tokenize="porter", replace=True)
     for name, sql in VIEWS.items():
         db.create_view(name, sql, replace=True)
 
@@ -249,7 +247,8 @@ def narrow_fts_update_trigger(db: Database, table: str) -> None:
     db.execute(
         f'CREATE TRIGGER "{table}_au" AFTER UPDATE OF {names} ON "{table}" BEGIN\n'
         f'  INSERT INTO "{table}_fts" ("{table}_fts", rowid, {names}) VALUES(\'delete\', old.rowid, {old});\n'
-        f'  INSERT INTO "{table}_fts" (rowid, {names}) VALUES (new.rowid, {new});\nEND')
+        f'  INSERT INTO "{table}_fts" (rowid, {names}) VALUES (new.rowid, {new});\nEND'
+    )
 
 
 def enable_search(db: Database, table: str) -> None:
@@ -267,8 +266,10 @@ def _narrow_triggers(db: Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS idx_contacts_location_nocase ON contacts(location COLLATE NOCASE)")
     # The reconnect queue (tag cadences) and the ledger's per-person grouping.
     db.execute("CREATE INDEX IF NOT EXISTS idx_contact_tags_tag_contact ON contact_tags(tag_id, contact_id)")
-    db.execute("CREATE INDEX IF NOT EXISTS idx_exchanges_contact_time_direction"
-               " ON exchanges(contact_id, happened_at, direction)")
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_exchanges_contact_time_direction"
+        " ON exchanges(contact_id, happened_at, direction)"
+    )
 
 
 @migrations(name="0005_auth_state_out_of_the_network_database")
@@ -276,6 +277,7 @@ def _auth_out(db: Database) -> None:
     # Tokens, pairing codes and paired origins move to the private auth file (store/auth.py):
     # anything in this database is readable through Datasette.
     from .auth import move_out_of
+
     move_out_of(db)
 
 
@@ -295,8 +297,10 @@ def _interaction_provenance(db: Database) -> None:
     for name, declaration in INTERACTION_COLUMNS.items():
         if name not in have:
             db.execute(f"ALTER TABLE interactions ADD COLUMN {name} {declaration}")
-    db.execute("CREATE UNIQUE INDEX IF NOT EXISTS idx_interactions_external_id ON interactions(external_id)"
-               " WHERE external_id IS NOT NULL")
+    db.execute(
+        "CREATE UNIQUE INDEX IF NOT EXISTS idx_interactions_external_id ON interactions(external_id)"
+        " WHERE external_id IS NOT NULL"
+    )
 
 
 # The reconnect queue as an index read. A contact's cadence is its own (`keep_in_touch_days`), else
@@ -305,36 +309,43 @@ def _interaction_provenance(db: Database) -> None:
 # config). The queue reads, per distinct cadence and per circle, the contacts whose last
 # interaction (else creation) is oldest, from an index on that date, so it never ranks the whole
 # table. Inserting a contact fires no trigger (the indexes are on expressions of its own columns).
-RECONNECT_TAG_DAYS = ("(SELECT min(t.keep_in_touch_days) FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id"
-                      " WHERE ct.contact_id = contacts.id AND t.keep_in_touch_days > 0)")
+RECONNECT_TAG_DAYS = (
+    "(SELECT min(t.keep_in_touch_days) FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id"
+    " WHERE ct.contact_id = contacts.id AND t.keep_in_touch_days > 0)"
+)
 RECONNECT_CADENCE = "coalesce(keep_in_touch_days, tag_cadence_days)"
 RECONNECT_SINCE = "julianday(coalesce(last_interaction_at, created_at))"
 RECONNECT_INDEXES = {
     "idx_contacts_reconnect_cadence": f"contacts({RECONNECT_CADENCE}, {RECONNECT_SINCE})"
-                                      f" WHERE is_me = 0 AND {RECONNECT_CADENCE} IS NOT NULL",
+    f" WHERE is_me = 0 AND {RECONNECT_CADENCE} IS NOT NULL",
     "idx_contacts_reconnect_circle": f"contacts(circle, {RECONNECT_SINCE}) WHERE is_me = 0"
-                                     " AND keep_in_touch_days IS NULL AND tag_cadence_days IS NULL AND circle IS NOT NULL",
+    " AND keep_in_touch_days IS NULL AND tag_cadence_days IS NULL AND circle IS NOT NULL",
 }
 
 
 def _recompute(id_expr: str) -> str:
-    return (f"UPDATE contacts SET tag_cadence_days = {RECONNECT_TAG_DAYS}"
-            f" WHERE id = {id_expr} AND tag_cadence_days IS NOT {RECONNECT_TAG_DAYS};")
+    return (
+        f"UPDATE contacts SET tag_cadence_days = {RECONNECT_TAG_DAYS}"
+        f" WHERE id = {id_expr} AND tag_cadence_days IS NOT {RECONNECT_TAG_DAYS};"
+    )
 
 
 RECONNECT_TRIGGERS = {
     "contact_tags_reconnect_ai": "AFTER INSERT ON contact_tags WHEN (SELECT keep_in_touch_days FROM tags"
-                                 " WHERE id = new.tag_id) > 0 BEGIN " + _recompute("new.contact_id") + " END",
+    " WHERE id = new.tag_id) > 0 BEGIN " + _recompute("new.contact_id") + " END",
     "contact_tags_reconnect_ad": "AFTER DELETE ON contact_tags WHEN (SELECT keep_in_touch_days FROM tags"
-                                 " WHERE id = old.tag_id) > 0 BEGIN " + _recompute("old.contact_id") + " END",
-    "contact_tags_reconnect_au": "AFTER UPDATE ON contact_tags BEGIN " + _recompute("old.contact_id")
-                                 + " " + _recompute("new.contact_id") + " END",
+    " WHERE id = old.tag_id) > 0 BEGIN " + _recompute("old.contact_id") + " END",
+    "contact_tags_reconnect_au": "AFTER UPDATE ON contact_tags BEGIN "
+    + _recompute("old.contact_id")
+    + " "
+    + _recompute("new.contact_id")
+    + " END",
     "tags_reconnect_au": "AFTER UPDATE OF keep_in_touch_days ON tags BEGIN UPDATE contacts SET tag_cadence_days ="
-                         f" {RECONNECT_TAG_DAYS} WHERE id IN (SELECT contact_id FROM contact_tags WHERE tag_id = new.id); END",
+    f" {RECONNECT_TAG_DAYS} WHERE id IN (SELECT contact_id FROM contact_tags WHERE tag_id = new.id); END",
     # Deleting a tag deletes its contact_tags rows first, so their trigger sees the tag's cadence
     # (also when foreign keys are off on the deleting connection).
     "tags_reconnect_bd": "BEFORE DELETE ON tags WHEN old.keep_in_touch_days > 0 BEGIN"
-                         " DELETE FROM contact_tags WHERE tag_id = old.id; END",
+    " DELETE FROM contact_tags WHERE tag_id = old.id; END",
 }
 
 
@@ -349,8 +360,9 @@ def _reconnect_index(db: Database) -> None:
     if "tag_cadence_days" not in {c.name for c in db["contacts"].columns}:
         db.execute("ALTER TABLE contacts ADD COLUMN tag_cadence_days INTEGER")
     # Backfill: every contact's tag cadence, as the triggers keep it from now on.
-    db.execute(f"UPDATE contacts SET tag_cadence_days = {RECONNECT_TAG_DAYS}"
-               " WHERE id IN (SELECT contact_id FROM contact_tags)")
+    db.execute(
+        f"UPDATE contacts SET tag_cadence_days = {RECONNECT_TAG_DAYS} WHERE id IN (SELECT contact_id FROM contact_tags)"
+    )
     for name, target in RECONNECT_INDEXES.items():
         db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
     create_reconnect_triggers(db)

@@ -3,12 +3,13 @@
 Pure standard library (zlib + struct) so it runs anywhere python3 does:
     python3 tools/make_icons.py   # writes icons/icon-{16,32,48,128}.png
 """
+
 import math
 import os
 import struct
 import zlib
 
-BG = (43, 76, 126)       # deep blue
+BG = (43, 76, 126)  # deep blue
 FG = (255, 255, 255)
 NODES = [(0.32, 0.36), (0.70, 0.30), (0.52, 0.72)]  # in unit square
 EDGES = [(0, 1), (1, 2), (2, 0)]
@@ -26,7 +27,8 @@ def coverage(x, y):
     cx, cy = min(max(x, r), 1 - r), min(max(y, r), 1 - r)
     inside = math.hypot(x - cx, y - cy) <= r
     fg = any(math.hypot(x - nx, y - ny) <= 0.115 for nx, ny in NODES) or any(
-        seg_dist(x, y, *NODES[a], *NODES[b]) <= 0.035 for a, b in EDGES)
+        seg_dist(x, y, *NODES[a], *NODES[b]) <= 0.035 for a, b in EDGES
+    )
     return inside, fg
 
 
@@ -49,20 +51,25 @@ def render(size, ss=4):
             rgb = [round(BG[k] * (1 - w) + FG[k] * w) for k in range(3)]
             row += bytes(rgb + [round(255 * a / n)])
         rows.append(bytes(row))
-    return b''.join(rows)
+    return b"".join(rows)
 
 
 def png(size):
     def chunk(tag, data):
-        return struct.pack('>I', len(data)) + tag + data + struct.pack('>I', zlib.crc32(tag + data) & 0xffffffff)
-    ihdr = struct.pack('>IIBBBBB', size, size, 8, 6, 0, 0, 0)
-    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', ihdr)
-            + chunk(b'IDAT', zlib.compress(render(size), 9)) + chunk(b'IEND', b''))
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    ihdr = struct.pack(">IIBBBBB", size, size, 8, 6, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(render(size), 9))
+        + chunk(b"IEND", b"")
+    )
 
 
-if __name__ == '__main__':
-    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'icons')
+if __name__ == "__main__":
+    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "icons")
     os.makedirs(out, exist_ok=True)
     for s in (16, 32, 48, 128):
-        with open(os.path.join(out, f'icon-{s}.png'), 'wb') as fh:
+        with open(os.path.join(out, f"icon-{s}.png"), "wb") as fh:
             fh.write(png(s))

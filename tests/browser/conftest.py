@@ -66,8 +66,7 @@ CHROMIUM_ARGS = [
 
 def chromium_args(extension_dir: Path) -> list[str]:
     """Headless Chromium with one unpacked extension and no background traffic of its own."""
-    return [f"--disable-extensions-except={extension_dir}", f"--load-extension={extension_dir}",
-            *CHROMIUM_ARGS]
+    return [f"--disable-extensions-except={extension_dir}", f"--load-extension={extension_dir}", *CHROMIUM_ARGS]
 
 
 def wait_until(predicate, *, timeout: float = 30.0, interval: float = 0.05, what: str = "condition"):
@@ -162,8 +161,9 @@ class PageServer:
 class CompanionProcess:
     """`kith serve` in a subprocess on a fixed port, so it can be stopped and started again."""
 
-    def __init__(self, db_path: Path, port: int | None = None, log_path: Path | None = None, *,
-                 datasette_port: int | None = None):
+    def __init__(
+        self, db_path: Path, port: int | None = None, log_path: Path | None = None, *, datasette_port: int | None = None
+    ):
         self.db_path = Path(db_path)
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -180,10 +180,23 @@ class CompanionProcess:
         self._log = open(self.log_path, "ab")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            [*KITH, "serve", "--db", str(self.db_path), "--port", str(self.port),
-             "--datasette-port", str(self.datasette_port)],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True)  # its own process group: its extract workers go with it
+            [
+                *KITH,
+                "serve",
+                "--db",
+                str(self.db_path),
+                "--port",
+                str(self.port),
+                "--datasette-port",
+                str(self.datasette_port),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # its own process group: its extract workers go with it
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
@@ -244,8 +257,9 @@ class CompanionProcess:
 
     # -- the CLI, as a user would run it --
     def _cli(self, *args: str) -> str:
-        out = subprocess.run([*KITH, *args, "--db", str(self.db_path)],
-                             cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
+        out = subprocess.run(
+            [*KITH, *args, "--db", str(self.db_path)], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True
+        )
         return out.stdout
 
     def pair_code(self) -> str:
@@ -270,16 +284,22 @@ class CompanionProcess:
 
         for ident in identities_for_url(url):
             rows = self.query(
-                "SELECT c.* FROM contacts c JOIN identities i ON i.contact_id = c.id"
-                " WHERE i.kind = ? AND i.value = ?", (ident["kind"], ident["value"]))
+                "SELECT c.* FROM contacts c JOIN identities i ON i.contact_id = c.id WHERE i.kind = ? AND i.value = ?",
+                (ident["kind"], ident["value"]),
+            )
             if rows:
                 return rows[0]
         return None
 
     def tags_of(self, contact_id: int) -> list[str]:
-        return [r[0] for r in self.query(
-            "SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id"
-            " WHERE ct.contact_id = ? ORDER BY t.name", (contact_id,))]
+        return [
+            r[0]
+            for r in self.query(
+                "SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id"
+                " WHERE ct.contact_id = ? ORDER BY t.name",
+                (contact_id,),
+            )
+        ]
 
     def count(self, table: str) -> int:
         return self.query(f"SELECT count(*) FROM {table}")[0][0]
@@ -299,8 +319,13 @@ def extension_for_tests(dest: Path) -> Path:
     dest = Path(dest)
     if dest.exists():
         shutil.rmtree(dest)
-    shutil.copytree(EXTENSION_DIR, dest, ignore=shutil.ignore_patterns(
-        "node_modules", "test", "tools", "package.json", "package-lock.json", ".gitignore", "*.md"))
+    shutil.copytree(
+        EXTENSION_DIR,
+        dest,
+        ignore=shutil.ignore_patterns(
+            "node_modules", "test", "tools", "package.json", "package-lock.json", ".gitignore", "*.md"
+        ),
+    )
     manifest_path = dest / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     hosts = manifest.setdefault("host_permissions", [])
@@ -319,8 +344,13 @@ def launch_extension(playwright, user_data_dir: Path | str, *, color_scheme: str
     user_data_dir = Path(user_data_dir)
     extension_dir = extension_for_tests(user_data_dir.with_name(user_data_dir.name + "-extension"))
     ctx = playwright.chromium.launch_persistent_context(
-        str(user_data_dir), executable_path=str(CHROMIUM), headless=True, args=chromium_args(extension_dir),
-        color_scheme=color_scheme, viewport={"width": 1100, "height": 800})
+        str(user_data_dir),
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=chromium_args(extension_dir),
+        color_scheme=color_scheme,
+        viewport={"width": 1100, "height": 800},
+    )
     ctx.set_default_timeout(UI_TIMEOUT_MS)
     return Extension(ctx)
 
@@ -335,8 +365,11 @@ class Extension:
         sw = self._find_worker() or ctx.wait_for_event("serviceworker", timeout=UI_TIMEOUT_MS)
         self.id = sw.url.split("/")[2]
         # The background registers `globalThis.kith` at the end of its module: wait for it.
-        wait_until(lambda: self.sw.evaluate("typeof globalThis.kith === 'object'"), timeout=30,
-                   what="the background's kith test hooks")
+        wait_until(
+            lambda: self.sw.evaluate("typeof globalThis.kith === 'object'"),
+            timeout=30,
+            what="the background's kith test hooks",
+        )
 
     def _find_worker(self):
         workers = [w for w in self.ctx.service_workers if w.url.startswith("chrome-extension://")]
@@ -382,9 +415,14 @@ class Extension:
         """Open a web page in a new tab; returns (page, chrome tab id)."""
         page = self.ctx.new_page()
         page.goto(url, wait_until="load")
-        tab_id = wait_until(lambda: self.sw.evaluate(
-            "(u) => chrome.tabs.query({}).then(ts => (ts.find(t => t.url === u && t.status === 'complete') || {}).id || null)",
-            url), timeout=30, what=f"a chrome tab for {url}")
+        tab_id = wait_until(
+            lambda: self.sw.evaluate(
+                "(u) => chrome.tabs.query({}).then(ts => (ts.find(t => t.url === u && t.status === 'complete') || {}).id || null)",
+                url,
+            ),
+            timeout=30,
+            what=f"a chrome tab for {url}",
+        )
         return page, tab_id
 
     def open_popup(self, tab_id: int, *, width: int = 384, height: int = 760):
@@ -451,17 +489,22 @@ def pytest_collection_modifyitems(config, items):
 def pytest_terminal_summary(terminalreporter):
     if SKIP_BROWSER:
         terminalreporter.section("BROWSER TESTS SKIPPED", sep="!", red=True, bold=True)
-        terminalreporter.write_line("KITH_SKIP_BROWSER is set: the extension and Datasette pages were not tested "
-                                    "in a browser. Unset it (and install Chromium) for a full run.",
-                                    red=True, bold=True)
+        terminalreporter.write_line(
+            "KITH_SKIP_BROWSER is set: the extension and Datasette pages were not tested "
+            "in a browser. Unset it (and install Chromium) for a full run.",
+            red=True,
+            bold=True,
+        )
 
 
 def chromium_problem() -> str | None:
     """Why the browser tests cannot run here, or None when they can."""
     if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
-        return (f"the browser tests need Chromium at {CHROMIUM}, and there is none. Fix: `make chromium` "
-                "(installs Debian's chromium; needs root or sudo), or set KITH_CHROMIUM=/path/to/chromium. "
-                "To run everything else without them, set KITH_SKIP_BROWSER=1 (reported as skipped).")
+        return (
+            f"the browser tests need Chromium at {CHROMIUM}, and there is none. Fix: `make chromium` "
+            "(installs Debian's chromium; needs root or sudo), or set KITH_CHROMIUM=/path/to/chromium. "
+            "To run everything else without them, set KITH_SKIP_BROWSER=1 (reported as skipped)."
+        )
     return None
 
 
@@ -522,5 +565,12 @@ def screenshots_dir() -> Path:
     return SCREENSHOTS_DIR
 
 
-__all__ = ["CompanionProcess", "Extension", "PageServer", "SCREENSHOTS_DIR", "free_port", "launch_extension",
-           "wait_until"]
+__all__ = [
+    "CompanionProcess",
+    "Extension",
+    "PageServer",
+    "SCREENSHOTS_DIR",
+    "free_port",
+    "launch_extension",
+    "wait_until",
+]

@@ -32,8 +32,13 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 XSS_NAME = "<img src=x onerror=alert(1)>"
 XSS_NOTE = "<script>alert(1)</script> said to ping her after the launch"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 NOW = datetime.now(timezone.utc)
 
 PEOPLE = [  # name, company, title, circle, days since last contact, tags
@@ -54,11 +59,25 @@ PEOPLE = [  # name, company, title, circle, days since last contact, tags
     ("Ravi Menon", "Stark Ventures", "Associate", "professional", 20, ["pycon"]),
     ("Nina Petrova", None, None, "personal", 9, []),
 ]
-LINKS = [(0, "me", "knows"), (1, 0, "works_with"), (2, 0, "works_with"), (3, 4, "works_with"),
-         (4, "me", "knows"), (5, 4, "introduced_by"), (6, 5, "works_with"), (7, 0, "introduced_by"),
-         (8, 7, "works_with"), (9, "me", "knows"), (10, 9, "introduced_by"), (11, 12, "works_with"),
-         (12, 3, "knows"), (13, 5, "introduced_by"), (14, 13, "works_with"), (15, 9, "knows"),
-         ("mallory", 15, "knows")]
+LINKS = [
+    (0, "me", "knows"),
+    (1, 0, "works_with"),
+    (2, 0, "works_with"),
+    (3, 4, "works_with"),
+    (4, "me", "knows"),
+    (5, 4, "introduced_by"),
+    (6, 5, "works_with"),
+    (7, 0, "introduced_by"),
+    (8, 7, "works_with"),
+    (9, "me", "knows"),
+    (10, 9, "introduced_by"),
+    (11, 12, "works_with"),
+    (12, 3, "knows"),
+    (13, 5, "introduced_by"),
+    (14, 13, "works_with"),
+    (15, 9, "knows"),
+    ("mallory", 15, "knows"),
+]
 
 
 def iso(days_ago: float) -> str:
@@ -72,37 +91,73 @@ def seed(path: Path, *, hostile: bool) -> dict:
     ids = {"me": contacts.create_contact(db, {"name": "You", "is_me": 1, "circle": "both"})}
     people = []
     for i, (name, company, title, circle, days, tags) in enumerate(PEOPLE):
-        cid = contacts.create_contact(db, {
-            "name": name, "company": company, "title": title, "circle": circle,
-            "headline": f"{title} at {company}" if company else None, "location": rng.choice(
-                ["Lisbon", "Berlin", "London", "Toronto", "Singapore"]),
-            "how_met": rng.choice(["PyCon 2023", "Climate Week", "via a friend", "old colleague"]),
-            "created_at": iso(days + 200)})
+        cid = contacts.create_contact(
+            db,
+            {
+                "name": name,
+                "company": company,
+                "title": title,
+                "circle": circle,
+                "headline": f"{title} at {company}" if company else None,
+                "location": rng.choice(["Lisbon", "Berlin", "London", "Toronto", "Singapore"]),
+                "how_met": rng.choice(["PyCon 2023", "Climate Week", "via a friend", "old colleague"]),
+                "created_at": iso(days + 200),
+            },
+        )
         people.append(cid)
         contacts.set_tags(db, cid, tags)
-        activity.add_note(db, cid, f"Talked about {rng.choice(['grid storage', 'hiring', 'their new role', 'a side project'])}.",
-                          created_at=iso(days + 30))
-        activity.log_interaction(db, cid, rng.choice(["coffee", "call", "video"]), happened_at=iso(days),
-                                 summary="Caught up")
+        activity.add_note(
+            db,
+            cid,
+            f"Talked about {rng.choice(['grid storage', 'hiring', 'their new role', 'a side project'])}.",
+            created_at=iso(days + 30),
+        )
+        activity.log_interaction(
+            db, cid, rng.choice(["coffee", "call", "video"]), happened_at=iso(days), summary="Caught up"
+        )
     db.execute("UPDATE tags SET keep_in_touch_days = 45 WHERE name = 'mentor'")
     priya = people[0]
     ids["priya"], ids["tom"] = priya, people[1]
-    contacts.attach_identities(db, priya, [
-        {"kind": "linkedin", "value": "priya-natarajan", "url": "https://www.linkedin.com/in/priya-natarajan"},
-        {"kind": "github", "value": "priyan", "url": "https://github.com/priyan"}])
+    contacts.attach_identities(
+        db,
+        priya,
+        [
+            {"kind": "linkedin", "value": "priya-natarajan", "url": "https://www.linkedin.com/in/priya-natarajan"},
+            {"kind": "github", "value": "priyan", "url": "https://github.com/priyan"},
+        ],
+    )
     activity.set_cadence(db, priya, 60)
-    activity.add_messages(db, priya, [{"body": "Would love your take on our storage forecasting model.",
-                                       "direction": "in", "sent_at": iso(96), "channel": "linkedin"}])
-    activity.add_exchange(db, priya, "received", "Intro to the Acme grid team", kind="intro",
-                          happened_at=iso(100))
+    activity.add_messages(
+        db,
+        priya,
+        [
+            {
+                "body": "Would love your take on our storage forecasting model.",
+                "direction": "in",
+                "sent_at": iso(96),
+                "channel": "linkedin",
+            }
+        ],
+    )
+    activity.add_exchange(db, priya, "received", "Intro to the Acme grid team", kind="intro", happened_at=iso(100))
     activity.add_exchange(db, priya, "gave", "Reviewed her PyData talk", kind="advice", happened_at=iso(97))
-    contacts.update_contact(db, priya, {"title": "VP Grid Analytics", "headline": "VP Grid Analytics at Acme Energy"},
-                            now=iso(6))
+    contacts.update_contact(
+        db, priya, {"title": "VP Grid Analytics", "headline": "VP Grid Analytics at Acme Energy"}, now=iso(6)
+    )
     if hostile:
-        ids["mallory"], _ = contacts.resolve_and_upsert(db, {
-            "name": XSS_NAME, "headline": '"><script>alert(2)</script>', "avatar_url": "javascript:alert(3)",
-            "bio": "<svg onload=alert(4)>", "circle": "personal", "company": "Acme Energy",
-            "created_at": iso(300)}, [{"kind": "url", "value": "evil.example/x", "url": "javascript:alert(5)"}])
+        ids["mallory"], _ = contacts.resolve_and_upsert(
+            db,
+            {
+                "name": XSS_NAME,
+                "headline": '"><script>alert(2)</script>',
+                "avatar_url": "javascript:alert(3)",
+                "bio": "<svg onload=alert(4)>",
+                "circle": "personal",
+                "company": "Acme Energy",
+                "created_at": iso(300),
+            },
+            [{"kind": "url", "value": "evil.example/x", "url": "javascript:alert(5)"}],
+        )
         activity.add_note(db, ids["mallory"], XSS_NOTE, created_at=iso(90))
     for a, b, kind in LINKS if hostile else LINKS[:-1]:
         resolve = lambda x: ids[x] if isinstance(x, str) else people[x]  # noqa: E731
@@ -125,9 +180,25 @@ class DatasetteServer:
         config = db_path.parent / "datasette.json"
         config.write_text(json.dumps({"plugins": {"kith": {"forms": "anyone"}}}))
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "datasette", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "-c" if takes_config() else "-m", str(config), str(db_path)], cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            [
+                sys.executable,
+                "-m",
+                "datasette",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "-c" if takes_config() else "-m",
+                str(config),
+                str(db_path),
+            ],
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         wait_until(self._ready, timeout=60, what="datasette to answer")
 
     def _ready(self) -> bool:
@@ -174,8 +245,7 @@ def hostile(chromium_path, tmp_path_factory):
 
 @pytest.fixture
 def page(playwright_instance, chromium_path):
-    browser = playwright_instance.chromium.launch(executable_path=str(chromium_path), headless=True,
-                                                  args=LAUNCH_ARGS)
+    browser = playwright_instance.chromium.launch(executable_path=str(chromium_path), headless=True, args=LAUNCH_ARGS)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(30_000)
     tab = context.new_page()
@@ -265,9 +335,16 @@ def test_hostile_name_and_note_appear_as_text_and_run_nothing(hostile, page):
     expect(page.locator("#kith-timeline")).to_contain_text(XSS_NOTE)
     expect(page.locator(".kith-headline")).to_have_text('"><script>alert(2)</script>')
     assert page.locator("img[src='x'], .kith-card svg, a[href^='javascript']").count() == 0
-    for path in ["/-/kith/reconnect", "/-/kith/search?q=launch", "/-/kith/search?q=alert",
-                 f"/-/kith/network?path_to={ids['mallory']}", "/kith/contacts", "/kith/notes",
-                 "/kith/identities", f"/kith/contacts/{ids['mallory']}"]:
+    for path in [
+        "/-/kith/reconnect",
+        "/-/kith/search?q=launch",
+        "/-/kith/search?q=alert",
+        f"/-/kith/network?path_to={ids['mallory']}",
+        "/kith/contacts",
+        "/kith/notes",
+        "/kith/identities",
+        f"/kith/contacts/{ids['mallory']}",
+    ]:
         page.goto(server.url + path)
         page.wait_for_load_state("load")
         assert page.locator("a[href^='javascript'], img[src^='javascript'], img[src='x']").count() == 0, path

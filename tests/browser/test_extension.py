@@ -12,8 +12,17 @@ from playwright.sync_api import expect
 NOTE = "Talked about Babbage's notation at the Thursday meetup; send her the Bernoulli paper."
 
 
-def save_profile_from_popup(ext, tab_id, *, circle="both", tags="compilers, London meetup",
-                            how_met="Analytical Engines meetup", note=NOTE, headline=None, screenshot=None):
+def save_profile_from_popup(
+    ext,
+    tab_id,
+    *,
+    circle="both",
+    tags="compilers, London meetup",
+    how_met="Analytical Engines meetup",
+    note=NOTE,
+    headline=None,
+    screenshot=None,
+):
     """Open the popup on a fresh profile, fill the form, click Save and wait until it is sent."""
     popup = ext.open_popup(tab_id)
     status = popup.locator("#status")
@@ -29,8 +38,11 @@ def save_profile_from_popup(ext, tab_id, *, circle="both", tags="compilers, Lond
     if screenshot is not None:
         photo = popup.locator("#photo-preview")
         expect(photo).to_be_visible()
-        ext.wait_until(lambda: photo.evaluate("img => img.complete && img.naturalWidth > 0"), timeout=20,
-                   what="the photo preview to load")
+        ext.wait_until(
+            lambda: photo.evaluate("img => img.complete && img.naturalWidth > 0"),
+            timeout=20,
+            what="the photo preview to load",
+        )
         popup.locator("#save").focus()
         popup.locator("main").screenshot(path=str(screenshot), animations="disabled")
     popup.click("#save")
@@ -53,9 +65,14 @@ def test_pair_then_save_profile_with_note_tags_and_circle(ext, companion_proc, p
     assert companion_proc.count("captures") == 0, "preview must not write"
     popup.close()
 
-    popup = save_profile_from_popup(ext, tab_id, circle="both", tags="compilers, London meetup",
-                                    headline="Compilers for difference machines",
-                                    screenshot=screenshots_dir / "popup.png")
+    popup = save_profile_from_popup(
+        ext,
+        tab_id,
+        circle="both",
+        tags="compilers, London meetup",
+        headline="Compilers for difference machines",
+        screenshot=screenshots_dir / "popup.png",
+    )
     expect(popup.locator("#status")).to_contain_text("Saved: Ada Lovelace")
     assert (screenshots_dir / "popup.png").stat().st_size > 5_000
 
@@ -142,7 +159,8 @@ def test_save_selection_via_context_menu_path_stores_a_message(ext, companion_pr
 
     rows = companion_proc.query(
         "SELECT m.body, m.contact_id, m.thread_url, m.capture_id, c.kind AS capture_kind, c.url AS capture_url"
-        " FROM messages m JOIN captures c ON c.id = m.capture_id")
+        " FROM messages m JOIN captures c ON c.id = m.capture_id"
+    )
     assert len(rows) == 1
     row = rows[0]
     assert "compose elaborate and scientific pieces of music" in " ".join(row["body"].split())

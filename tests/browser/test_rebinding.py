@@ -30,11 +30,28 @@ EVIL = "evil.example"
 # Arbitrary SQL moved to /db/-/query in Datasette 1.0.
 SQL_BASE = "/kith.json" if datasette.__version__.startswith("0.") else "/kith/-/query.json"
 SQL = SQL_BASE + "?sql=select+name+from+contacts&_shape=array"
-READS = ["/-/kith/datasette", "/-/kith/today", "/-/kith/today.json", "/-/kith/people.json?q=ada",
-         "/kith", "/kith.json", SQL, "/kith/contacts", "/kith/contacts.json", "/kith/notes.json",
-         "/-/databases.json", "/-/kith/contacts/{cid}", "/-/kith/contacts/{cid}.json",
-         "/-/kith/network", "/-/kith/network.json", "/-/kith/reconnect.json", "/-/kith/ledger.json",
-         "/-/kith/search?q=secret", "/-/kith/search.json?q=secret", "/kith/contacts/{cid}.json"]
+READS = [
+    "/-/kith/datasette",
+    "/-/kith/today",
+    "/-/kith/today.json",
+    "/-/kith/people.json?q=ada",
+    "/kith",
+    "/kith.json",
+    SQL,
+    "/kith/contacts",
+    "/kith/contacts.json",
+    "/kith/notes.json",
+    "/-/databases.json",
+    "/-/kith/contacts/{cid}",
+    "/-/kith/contacts/{cid}.json",
+    "/-/kith/network",
+    "/-/kith/network.json",
+    "/-/kith/reconnect.json",
+    "/-/kith/ledger.json",
+    "/-/kith/search?q=secret",
+    "/-/kith/search.json?q=secret",
+    "/kith/contacts/{cid}.json",
+]
 
 
 class KithServe:
@@ -45,7 +62,12 @@ class KithServe:
         self.log = open(log_path, "wb")
         self.proc = subprocess.Popen(
             [*KITH, "serve", "--db", str(db_path), "--port", str(self.port), "--datasette-port", str(self.ds_port)],
-            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         wait_until(self._ready, timeout=90, what="kith serve to answer on both ports")
 
     def _ready(self) -> bool:
@@ -68,8 +90,9 @@ class KithServe:
         self.log.close()
 
 
-def request(port: int, method: str, path: str, host: str, body: bytes | None = None,
-            headers: dict | None = None) -> tuple[int, bytes, dict]:
+def request(
+    port: int, method: str, path: str, host: str, body: bytes | None = None, headers: dict | None = None
+) -> tuple[int, bytes, dict]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         conn.putrequest(method, path, skip_host=True)
@@ -87,8 +110,7 @@ def request(port: int, method: str, path: str, host: str, body: bytes | None = N
 def counts(db_path: Path) -> dict:
     db = open_db(db_path)
     try:
-        return {t: db[t].count for t in ("contacts", "notes", "interactions", "exchanges", "relationships",
-                                         "captures")}
+        return {t: db[t].count for t in ("contacts", "notes", "interactions", "exchanges", "relationships", "captures")}
     finally:
         db.close()
 
@@ -102,8 +124,17 @@ def served(tmp_path):
     db.close()
     server = KithServe(db_path, tmp_path / "serve.log")
     try:
-        token = subprocess.run([*KITH, "token", "new", "--name", "t", "--db", str(db_path)], cwd=ROOT,
-                               capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+        token = (
+            subprocess.run(
+                [*KITH, "token", "new", "--name", "t", "--db", str(db_path)],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         yield server, cid, token
     finally:
         server.stop()
@@ -126,8 +157,14 @@ def test_foreign_host_is_refused_on_both_ports_and_writes_nothing(served):
     assert status == 302 and headers["location"] == "/-/kith/today"
     status, body, _ = request(server.ds_port, "GET", "/", evil_host)
     assert status == 403 and json.loads(body)["error"]["code"] == "HOST_FORBIDDEN"
-    for host in (f"{EVIL}:{server.ds_port}", f"localhost.{EVIL}:{server.ds_port}", f"127.0.0.1:{server.port}",
-                 "127.0.0.1", f"127.0.0.1.{EVIL}:{server.ds_port}", ""):
+    for host in (
+        f"{EVIL}:{server.ds_port}",
+        f"localhost.{EVIL}:{server.ds_port}",
+        f"127.0.0.1:{server.port}",
+        "127.0.0.1",
+        f"127.0.0.1.{EVIL}:{server.ds_port}",
+        "",
+    ):
         status, _, _ = request(server.ds_port, "GET", SQL, host)
         assert status == 403, host
     # Form posts (the contact page's note form) and Datasette's own POST endpoints.
@@ -137,19 +174,37 @@ def test_foreign_host_is_refused_on_both_ports_and_writes_nothing(served):
         status, body, _ = request(server.ds_port, "POST", path, evil_host, form, form_headers)
         assert status == 403 and json.loads(body)["error"]["code"] == "HOST_FORBIDDEN", path
     # A write from another site's page, even with the right Host, is refused at the gate.
-    status, body, _ = request(server.ds_port, "POST", f"/-/kith/contacts/{cid}", good_host, form,
-                              {**form_headers, "Origin": f"http://{EVIL}:{server.ds_port}"})
+    status, body, _ = request(
+        server.ds_port,
+        "POST",
+        f"/-/kith/contacts/{cid}",
+        good_host,
+        form,
+        {**form_headers, "Origin": f"http://{EVIL}:{server.ds_port}"},
+    )
     assert status == 403 and json.loads(body)["error"]["code"] == "ORIGIN_FORBIDDEN"
-    status, body, _ = request(server.ds_port, "POST", f"/-/kith/contacts/{cid}", good_host, form,
-                              {**form_headers, "Sec-Fetch-Site": "cross-site"})
+    status, body, _ = request(
+        server.ds_port,
+        "POST",
+        f"/-/kith/contacts/{cid}",
+        good_host,
+        form,
+        {**form_headers, "Sec-Fetch-Site": "cross-site"},
+    )
     assert status == 403 and json.loads(body)["error"]["code"] == "CROSS_SITE_FORBIDDEN"
     # The companion: every route, with a valid token, refused under a foreign Host.
     auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    note = json.dumps({"capture_id": "0b7f3c1e-8a55-4d55-9c0e-2f0c8f1f4a11", "kind": "note",
-                       "contact_id": cid, "text": "planted"}).encode()
-    for method, path, body in (("GET", "/v1/ping", None), ("GET", "/v1/contacts/lookup?url=https://a.example/", None),
-                               ("POST", "/v1/captures", note), ("POST", "/v1/preview", b"{}"),
-                               ("POST", "/v1/pair", b'{"code": "AAAAA-AAAAA"}'), ("POST", "/v1/unpair", b"{}")):
+    note = json.dumps(
+        {"capture_id": "0b7f3c1e-8a55-4d55-9c0e-2f0c8f1f4a11", "kind": "note", "contact_id": cid, "text": "planted"}
+    ).encode()
+    for method, path, body in (
+        ("GET", "/v1/ping", None),
+        ("GET", "/v1/contacts/lookup?url=https://a.example/", None),
+        ("POST", "/v1/captures", note),
+        ("POST", "/v1/preview", b"{}"),
+        ("POST", "/v1/pair", b'{"code": "AAAAA-AAAAA"}'),
+        ("POST", "/v1/unpair", b"{}"),
+    ):
         status, answer, _ = request(server.port, method, path, f"{EVIL}:{server.port}", body, auth)
         assert status == 403 and json.loads(answer)["error"]["code"] == "HOST_FORBIDDEN", path
     assert counts(server.db_path) == before
@@ -181,11 +236,18 @@ def test_rebound_page_in_chromium_reads_and_writes_nothing(served, tmp_path):
       } catch (e) { out.post = [0, String(e)]; }
       return out;
     }"""
-    args = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run",
-            f"--host-resolver-rules=MAP {EVIL} 127.0.0.1",
-            "--disable-features=LocalNetworkAccessChecks,PrivateNetworkAccessSendPreflights,"
-            "PrivateNetworkAccessRespectPreflightResults,BlockInsecurePrivateNetworkRequests"]
+    args = [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--host-resolver-rules=MAP {EVIL} 127.0.0.1",
+        "--disable-features=LocalNetworkAccessChecks,PrivateNetworkAccessSendPreflights,"
+        "PrivateNetworkAccessRespectPreflightResults,BlockInsecurePrivateNetworkRequests",
+    ]
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
         try:
@@ -205,12 +267,15 @@ def test_rebound_page_in_chromium_reads_and_writes_nothing(served, tmp_path):
             # And the companion, from its own rebound origin.
             response = page.goto(f"http://{EVIL}:{server.port}/v1/ping")
             assert response.status == 403
-            answer = page.evaluate("""async ([token]) => {
+            answer = page.evaluate(
+                """async ([token]) => {
               const r = await fetch('/v1/captures', {method: 'POST', headers: {'Content-Type': 'application/json',
                 'Authorization': 'Bearer ' + token}, body: JSON.stringify({capture_id: '5d0c7a3e-9f1b-4c2e-8a47-1b2c3d4e5f60',
                 kind: 'note', url: 'https://a.example/', text: 'planted'})});
               return [r.status, await r.text()];
-            }""", [token])
+            }""",
+                [token],
+            )
             assert answer[0] == 403 and "HOST_FORBIDDEN" in answer[1]
         finally:
             browser.close()

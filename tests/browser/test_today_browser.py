@@ -23,8 +23,13 @@ from .conftest import KITH, ROOT, SCREENSHOTS_DIR, CompanionProcess, free_port, 
 
 pytestmark = pytest.mark.browser
 
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 DEMO_CONTACTS = 400
 
 
@@ -39,8 +44,13 @@ def datasette_up(url: str) -> bool:
 def serve(tmp_path: Path, *, demo: bool) -> CompanionProcess:
     db = tmp_path / "kith.db"
     if demo:
-        subprocess.run([*KITH, "demo", "--db", str(db), "--contacts", str(DEMO_CONTACTS), "--seed", "4"],
-                       cwd=ROOT, check=True, capture_output=True, timeout=300)
+        subprocess.run(
+            [*KITH, "demo", "--db", str(db), "--contacts", str(DEMO_CONTACTS), "--seed", "4"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
     proc = CompanionProcess(db, log_path=tmp_path / "kith-serve.log", datasette_port=free_port())
     proc.start()
     wait_until(lambda: datasette_up(proc.datasette_url), timeout=90, what="Datasette under kith serve")
@@ -91,7 +101,14 @@ def test_a_fresh_database_opens_on_todays_onboarding(fresh, page):
     onboarding = page.locator("#kith-onboarding")
     expect(onboarding).to_be_visible()
     expect(onboarding.locator(".kith-steps > li")).to_have_count(3)
-    for text in ("Load unpacked", "kith pair", "Save someone", "kith import linkedin", "kith import vcard", "make demo"):
+    for text in (
+        "Load unpacked",
+        "kith pair",
+        "Save someone",
+        "kith import linkedin",
+        "kith import vcard",
+        "make demo",
+    ):
         expect(onboarding).to_contain_text(text)
     shoot(page, "today-empty.png")
     # Datasette's own index is one click away; the Kith menu entry leads back to Today.
@@ -123,8 +140,10 @@ def test_merge_from_today_merges_both_timelines(demo, page):
     page.goto(demo.datasette_url + "/-/kith/today")
     pair = page.locator("#kith-today-merges .kith-merge-pair").first
     keep, drop = int(pair.get_attribute("data-keep")), int(pair.get_attribute("data-drop"))
-    notes = {cid: [r[0] for r in demo.query("SELECT body FROM notes WHERE contact_id = ? ORDER BY created_at DESC",
-                                            (cid,))] for cid in (keep, drop)}
+    notes = {
+        cid: [r[0] for r in demo.query("SELECT body FROM notes WHERE contact_id = ? ORDER BY created_at DESC", (cid,))]
+        for cid in (keep, drop)
+    }
     assert notes[keep] and notes[drop]
     before = demo.count("contacts")
     with page.expect_navigation():
@@ -159,15 +178,21 @@ def test_not_the_same_person_is_gone_for_good(demo, page):
     db.close()
     page.reload()
     expect(gone).to_have_count(0)
-    assert demo.query("SELECT status FROM merge_suggestions WHERE contact_id = ? AND other_contact_id = ?",
-                      (keep, drop))[0][0] == "dismissed"
+    assert (
+        demo.query("SELECT status FROM merge_suggestions WHERE contact_id = ? AND other_contact_id = ?", (keep, drop))[
+            0
+        ][0]
+        == "dismissed"
+    )
 
 
 def test_a_relationship_by_typing_part_of_a_name(demo, page):
     from playwright.sync_api import expect
 
-    rows = demo.query("SELECT c.id, c.name FROM contacts c WHERE c.is_me = 0 AND c.name IN"
-                      " (SELECT name FROM contacts GROUP BY name HAVING count(*) = 1) ORDER BY c.id LIMIT 2")
+    rows = demo.query(
+        "SELECT c.id, c.name FROM contacts c WHERE c.is_me = 0 AND c.name IN"
+        " (SELECT name FROM contacts GROUP BY name HAVING count(*) = 1) ORDER BY c.id LIMIT 2"
+    )
     (this_id, _), (other_id, other_name) = rows
     first, last = other_name.split(" ", 1)
     page.goto(f"{demo.datasette_url}/-/kith/contacts/{this_id}")
@@ -185,8 +210,14 @@ def test_a_relationship_by_typing_part_of_a_name(demo, page):
         page.click("#kith-relationship-form button[type=submit]")
     expect(page.locator(".message-info")).to_have_text("Relationship recorded")
     expect(page.locator(".kith-relationships")).to_contain_text(other_name)
-    assert demo.query("SELECT count(*) FROM relationships WHERE from_contact_id = ? AND to_contact_id = ?"
-                      " AND kind = 'works_with'", (this_id, other_id))[0][0] == 1
+    assert (
+        demo.query(
+            "SELECT count(*) FROM relationships WHERE from_contact_id = ? AND to_contact_id = ?"
+            " AND kind = 'works_with'",
+            (this_id, other_id),
+        )[0][0]
+        == 1
+    )
     # The keyboard works too: the network page's "centre on", picked with arrows and Enter.
     page.goto(demo.datasette_url + "/-/kith/network")
     centre = page.locator("input[aria-label='Centre on person']")

@@ -41,10 +41,24 @@ STOP_TIMEOUT_S = 30.0
 
 # Codes the API documents (docs/PROTOCOL.md) plus the two the code adds (noted in BENCHMARKS.md).
 DOCUMENTED_STATUSES = {200, 201, 400, 401, 403, 404, 405, 409, 412, 413, 415, 422}
-DOCUMENTED_CODES = {"HOST_FORBIDDEN", "ORIGIN_FORBIDDEN", "VERSION_MISMATCH", "UNAUTHORIZED",
-                    "UNSUPPORTED_MEDIA_TYPE", "PAYLOAD_TOO_LARGE", "INVALID_JSON", "VALIDATION_ERROR",
-                    "UNKNOWN_KIND", "INVALID_URL", "CAPTURE_CONFLICT", "PAIRING_FAILED", "NOT_FOUND",
-                    "METHOD_NOT_ALLOWED", "INVALID_UNICODE", "UNKNOWN_CONTACT"}
+DOCUMENTED_CODES = {
+    "HOST_FORBIDDEN",
+    "ORIGIN_FORBIDDEN",
+    "VERSION_MISMATCH",
+    "UNAUTHORIZED",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "PAYLOAD_TOO_LARGE",
+    "INVALID_JSON",
+    "VALIDATION_ERROR",
+    "UNKNOWN_KIND",
+    "INVALID_URL",
+    "CAPTURE_CONFLICT",
+    "PAIRING_FAILED",
+    "NOT_FOUND",
+    "METHOD_NOT_ALLOWED",
+    "INVALID_UNICODE",
+    "UNKNOWN_CONTACT",
+}
 
 
 def scaled(quick, full):
@@ -64,8 +78,7 @@ def kith_command(*args: str) -> list[str]:
 
 
 def run_kith(*args: str, timeout: float = 180.0) -> subprocess.CompletedProcess:
-    return subprocess.run(kith_command(*args), cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout, check=True)
+    return subprocess.run(kith_command(*args), cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=True)
 
 
 def new_token(db_path: Path, name: str = "stress") -> str:
@@ -87,7 +100,7 @@ def _children_map() -> dict[int, list[int]]:
         except OSError:
             continue
         # pid (comm) state ppid ...; comm may contain spaces and parentheses.
-        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
         children.setdefault(ppid, []).append(int(entry))
     return children
 
@@ -165,11 +178,10 @@ class MemorySampler:
 class KithServer:
     """`kith serve` as a real subprocess in its own session (so its whole tree can be cleaned up)."""
 
-    def __init__(self, db_path: Path, *, port: int | None = None, datasette: bool = True,
-                 log_path: Path | None = None):
+    def __init__(self, db_path: Path, *, port: int | None = None, datasette: bool = True, log_path: Path | None = None):
         self.db_path = Path(db_path)
         self.port = port or free_port()
-        self.datasette_port = (free_port() if datasette else 0)
+        self.datasette_port = free_port() if datasette else 0
         self.log_path = log_path or Path(tempfile.mkstemp(prefix="kith-serve-", suffix=".log")[1])
         self.proc: subprocess.Popen | None = None
         self.starts = 0
@@ -193,10 +205,22 @@ class KithServer:
         log.flush()
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen(
-            kith_command("serve", "--db", str(self.db_path), "--port", str(self.port),
-                         "--datasette-port", str(self.datasette_port)),
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, env=env)
+            kith_command(
+                "serve",
+                "--db",
+                str(self.db_path),
+                "--port",
+                str(self.port),
+                "--datasette-port",
+                str(self.datasette_port),
+            ),
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=env,
+        )
         log.close()
         self.starts += 1
         if wait:
@@ -303,9 +327,16 @@ class Response:
             return None
 
 
-def http_request(method: str, port: int, path: str, body: bytes | None = None,
-                 headers: dict | None = None, *, host: str | None = None,
-                 timeout: float = 60.0) -> Response:
+def http_request(
+    method: str,
+    port: int,
+    path: str,
+    body: bytes | None = None,
+    headers: dict | None = None,
+    *,
+    host: str | None = None,
+    timeout: float = 60.0,
+) -> Response:
     """One request on its own connection. `host` overrides the Host header (None: 127.0.0.1:port)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -390,9 +421,17 @@ def linkedin_page(i: int) -> tuple[str, str]:
 
 def profile_capture(i: int, **overrides) -> dict:
     url, html = linkedin_page(i)
-    capture = {"capture_id": str(uuid.uuid4()), "kind": "profile", "url": url,
-               "title": f"(3) Pat{i} Stress{i}, PhD | LinkedIn", "captured_at": "2026-11-27T10:00:00Z",
-               "html": html, "note": f"stress note {i}", "tags": ["stress"], "circle": "professional"}
+    capture = {
+        "capture_id": str(uuid.uuid4()),
+        "kind": "profile",
+        "url": url,
+        "title": f"(3) Pat{i} Stress{i}, PhD | LinkedIn",
+        "captured_at": "2026-11-27T10:00:00Z",
+        "html": html,
+        "note": f"stress note {i}",
+        "tags": ["stress"],
+        "circle": "professional",
+    }
     capture.update(overrides)
     return capture
 
@@ -409,10 +448,14 @@ def note_capture(text: str, *, url: str | None = None, contact_id: int | None = 
 def big_page(target_bytes: int) -> str:
     """The LinkedIn fixture padded with realistic-looking activity sections to `target_bytes`."""
     _, html = linkedin_page(900_000)
-    block = ("<section class='artdeco-card pv-recent-activity'><div class='feed-shared-update-v2'>"
-             "<span dir='ltr'>" + "Shipping the new consensus layer this week, thanks to the team. " * 12
-             + "</span><a href='https://www.linkedin.com/feed/update/urn:li:activity:1/'>see more</a>"
-             "</div></section>\n")
+    block = (
+        "<section class='artdeco-card pv-recent-activity'><div class='feed-shared-update-v2'>"
+        "<span dir='ltr'>"
+        + "Shipping the new consensus layer this week, thanks to the team. "
+        * 12
+        + "</span><a href='https://www.linkedin.com/feed/update/urn:li:activity:1/'>see more</a>"
+        "</div></section>\n"
+    )
     repeat = max(0, (target_bytes - len(html)) // len(block) + 1)
     return html.replace("</body>", block * repeat + "</body>")
 
@@ -422,14 +465,19 @@ def big_page(target_bytes: int) -> str:
 
 def connect_ro(db_path: Path) -> sqlite3.Connection:
     from companion.store.db import sqlite_uri
+
     conn = sqlite3.connect(sqlite_uri(db_path, mode="ro"), uri=True, timeout=30)
     conn.execute("PRAGMA busy_timeout = 30000")
     return conn
 
 
 def table_names(conn: sqlite3.Connection) -> list[str]:
-    return [r[0] for r in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+    ]
 
 
 def row_counts(db_path: Path) -> dict[str, int]:
@@ -474,8 +522,7 @@ def server_factory(tmp_path):
     started: list[KithServer] = []
 
     def make(db_path: Path | None = None, **kwargs) -> KithServer:
-        server = KithServer(db_path or tmp_path / "kith.db", log_path=tmp_path / f"serve-{len(started)}.log",
-                            **kwargs)
+        server = KithServer(db_path or tmp_path / "kith.db", log_path=tmp_path / f"serve-{len(started)}.log", **kwargs)
         started.append(server)
         return server
 

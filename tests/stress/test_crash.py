@@ -22,8 +22,20 @@ from sqlite_utils import Database
 from companion.store.db import connect, sqlite_uri
 from companion.store.schema import migrations
 
-from .conftest import (STRESS, KithServer, api_headers, http_request, integrity_check, kith_command,
-                       new_token, profile_capture, report, row_counts, scaled, ROOT)
+from .conftest import (
+    STRESS,
+    KithServer,
+    api_headers,
+    http_request,
+    integrity_check,
+    kith_command,
+    new_token,
+    profile_capture,
+    report,
+    row_counts,
+    scaled,
+    ROOT,
+)
 
 BURST = scaled(60, 500)
 CLIENTS = scaled(4, 8)
@@ -40,8 +52,8 @@ class Burst:
         self.bodies = {c["capture_id"]: json.dumps(c).encode() for c in captures}
         self.todo = list(self.bodies)
         self.lock = threading.Lock()
-        self.acks: dict[str, dict] = {}        # capture_id -> {"status", "duplicate", "contact_id"}
-        self.failures: list[str] = []          # unexpected answers (4xx/5xx other than while down)
+        self.acks: dict[str, dict] = {}  # capture_id -> {"status", "duplicate", "contact_id"}
+        self.failures: list[str] = []  # unexpected answers (4xx/5xx other than while down)
         self.sends = 0
         self.connection_errors = 0
         self.deadline = time.monotonic() + deadline_s
@@ -61,8 +73,9 @@ class Burst:
             try:
                 with self.lock:
                     self.sends += 1
-                response = http_request("POST", self.port, "/v1/captures", self.bodies[capture_id],
-                                        api_headers(self.token), timeout=60)
+                response = http_request(
+                    "POST", self.port, "/v1/captures", self.bodies[capture_id], api_headers(self.token), timeout=60
+                )
             except OSError:  # refused, reset, timed out: the companion is down; the queue keeps it
                 with self.lock:
                     self.connection_errors += 1
@@ -72,8 +85,11 @@ class Burst:
             if response.status in (200, 201):
                 body = response.json()
                 with self.lock:
-                    self.acks[capture_id] = {"status": response.status, "duplicate": body["duplicate"],
-                                             "contact_id": body["contact_id"]}
+                    self.acks[capture_id] = {
+                        "status": response.status,
+                        "duplicate": body["duplicate"],
+                        "contact_id": body["contact_id"],
+                    }
             elif response.status >= 500 and response.json().get("error", {}).get("retryable"):
                 with self.lock:
                     self.failures.append(f"{capture_id}: {response.status} {response.body[:200]!r}")
@@ -147,8 +163,9 @@ def test_sigkill_mid_burst_loses_nothing_and_duplicates_nothing(server_factory, 
     conn = sqlite3.connect(sqlite_uri(db_path, mode="ro"), uri=True)
     try:
         ids = [r[0] for r in conn.execute("SELECT id FROM captures")]
-        dup_notes = conn.execute("SELECT count(*) FROM (SELECT capture_id FROM notes GROUP BY capture_id"
-                                 " HAVING count(*) > 1)").fetchone()[0]
+        dup_notes = conn.execute(
+            "SELECT count(*) FROM (SELECT capture_id FROM notes GROUP BY capture_id HAVING count(*) > 1)"
+        ).fetchone()[0]
         contact_ids = {a["contact_id"] for a in burst.acks.values()}
         integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
     finally:
@@ -160,12 +177,21 @@ def test_sigkill_mid_burst_loses_nothing_and_duplicates_nothing(server_factory, 
     assert counts["notes"] == BURST and dup_notes == 0, "a replay added a second note"
     assert integrity == "ok"
     assert server.ping()
-    report("crash.burst", {"captures": BURST, "clients": CLIENTS, "killed_after_acks": len(acked_before_kill),
-                           "killed_at_s": round(killed_at, 2), "sends_before_kill": in_flight_sends,
-                           "committed_but_unacked_at_kill": committed_unacked,
-                           "replays_answered_duplicate": replayed_duplicates,
-                           "connection_errors_seen_by_clients": burst.connection_errors,
-                           "total_sends": burst.sends, "elapsed_s": round(elapsed, 1)})
+    report(
+        "crash.burst",
+        {
+            "captures": BURST,
+            "clients": CLIENTS,
+            "killed_after_acks": len(acked_before_kill),
+            "killed_at_s": round(killed_at, 2),
+            "sends_before_kill": in_flight_sends,
+            "committed_but_unacked_at_kill": committed_unacked,
+            "replays_answered_duplicate": replayed_duplicates,
+            "connection_errors_seen_by_clients": burst.connection_errors,
+            "total_sends": burst.sends,
+            "elapsed_s": round(elapsed, 1),
+        },
+    )
 
 
 # ---- kill during a migration ------------------------------------------------------------------
@@ -194,20 +220,43 @@ def _make_old_shape_db(path: Path) -> dict:
         conn.executemany(
             "INSERT INTO contacts (id, name, headline, company, title, location, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
-            ((i, f"Person {i} {rng.choice(words).title()}", f"{rng.choice(words)} at Co{i % 997}",
-              f"Co{i % 997}", rng.choice(words), "London") for i in range(1, MIGRATION_CONTACTS + 1)))
+            (
+                (
+                    i,
+                    f"Person {i} {rng.choice(words).title()}",
+                    f"{rng.choice(words)} at Co{i % 997}",
+                    f"Co{i % 997}",
+                    rng.choice(words),
+                    "London",
+                )
+                for i in range(1, MIGRATION_CONTACTS + 1)
+            ),
+        )
         conn.executemany(
             "INSERT INTO identities (contact_id, kind, value, url) VALUES (?, 'linkedin', ?, ?)",
-            ((i, f"https://www.linkedin.com/in/p{i}/", f"https://www.linkedin.com/in/p{i}/")
-             for i in range(1, MIGRATION_CONTACTS + 1)))
+            (
+                (i, f"https://www.linkedin.com/in/p{i}/", f"https://www.linkedin.com/in/p{i}/")
+                for i in range(1, MIGRATION_CONTACTS + 1)
+            ),
+        )
         conn.executemany(
             "INSERT INTO messages (contact_id, direction, sent_at, body, channel) VALUES (?, 'in', ?, ?, 'web')",
-            ((1 + i % MIGRATION_CONTACTS, f"2026-02-{1 + i % 28:02d}T10:00:00Z",
-              " ".join(rng.choice(words) for _ in range(12))) for i in range(MIGRATION_MESSAGES)))
+            (
+                (
+                    1 + i % MIGRATION_CONTACTS,
+                    f"2026-02-{1 + i % 28:02d}T10:00:00Z",
+                    " ".join(rng.choice(words) for _ in range(12)),
+                )
+                for i in range(MIGRATION_MESSAGES)
+            ),
+        )
         conn.executemany(
             "INSERT INTO notes (contact_id, body, created_at) VALUES (?, ?, '2026-03-01T00:00:00Z')",
-            ((1 + i % MIGRATION_CONTACTS, "note " + " ".join(rng.choice(words) for _ in range(8)))
-             for i in range(MIGRATION_NOTES)))
+            (
+                (1 + i % MIGRATION_CONTACTS, "note " + " ".join(rng.choice(words) for _ in range(8)))
+                for i in range(MIGRATION_NOTES)
+            ),
+        )
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     fingerprint = _fingerprint(conn)
     db.close()
@@ -216,8 +265,10 @@ def _make_old_shape_db(path: Path) -> dict:
 
 def _fingerprint(conn: sqlite3.Connection) -> dict:
     text_column = {"contacts": "name", "identities": "value", "messages": "body", "notes": "body"}
-    return {table: conn.execute(f"SELECT count(*), total(id), total(length({column})) FROM {table}").fetchone()
-            for table, column in text_column.items()}
+    return {
+        table: conn.execute(f"SELECT count(*), total(id), total(length({column})) FROM {table}").fetchone()
+        for table, column in text_column.items()
+    }
 
 
 def _applied(path: Path) -> list[str]:
@@ -231,7 +282,7 @@ def _applied(path: Path) -> list[str]:
 def test_sigkill_during_migration_leaves_old_shape_intact_then_migrates(server_factory, tmp_path):
     db_path = tmp_path / "old.db"
     before = _make_old_shape_db(db_path)
-    assert _applied(db_path) == ALL_MIGRATIONS[:ALL_MIGRATIONS.index(FIRST_PENDING)]
+    assert _applied(db_path) == ALL_MIGRATIONS[: ALL_MIGRATIONS.index(FIRST_PENDING)]
     size_mb = db_path.stat().st_size / 1e6
     wal = Path(str(db_path) + "-wal")
 
@@ -252,10 +303,15 @@ def test_sigkill_during_migration_leaves_old_shape_intact_then_migrates(server_f
         wal_at_kill = wal.stat().st_size
         server.kill()
         applied = _applied(db_path)
-        kills.append({"after_s": round(time.monotonic() - t0, 2), "wal_mb": round(wal_at_kill / 1e6, 1),
-                      "interrupted": ALL_MIGRATIONS[len(applied)] if len(applied) < len(ALL_MIGRATIONS) else None})
+        kills.append(
+            {
+                "after_s": round(time.monotonic() - t0, 2),
+                "wal_mb": round(wal_at_kill / 1e6, 1),
+                "interrupted": ALL_MIGRATIONS[len(applied)] if len(applied) < len(ALL_MIGRATIONS) else None,
+            }
+        )
         # Each migration is atomic: what is recorded is a prefix of the list, and not all of it.
-        assert applied == ALL_MIGRATIONS[:len(applied)]
+        assert applied == ALL_MIGRATIONS[: len(applied)]
         assert len(applied) < len(ALL_MIGRATIONS), "the kill landed after every migration had committed"
         assert integrity_check(db_path, readonly=False) == "ok"
         conn = sqlite3.connect(str(db_path))
@@ -281,13 +337,21 @@ def test_sigkill_during_migration_leaves_old_shape_intact_then_migrates(server_f
         conn.close()
     assert hits == MIGRATION_CONTACTS and note_hits == MIGRATION_NOTES
     token = new_token(db_path)
-    response = http_request("POST", server.port, "/v1/captures", json.dumps(profile_capture(1)).encode(),
-                            api_headers(token))
+    response = http_request(
+        "POST", server.port, "/v1/captures", json.dumps(profile_capture(1)).encode(), api_headers(token)
+    )
     assert response.status == 201, response.body[:300]
-    report("crash.migration", {"contacts": MIGRATION_CONTACTS, "messages": MIGRATION_MESSAGES,
-                               "notes": MIGRATION_NOTES, "db_mb": round(size_mb, 1),
-                               "kills": kills,
-                               "restart_and_migrate_s": round(migrate_s, 1)})
+    report(
+        "crash.migration",
+        {
+            "contacts": MIGRATION_CONTACTS,
+            "messages": MIGRATION_MESSAGES,
+            "notes": MIGRATION_NOTES,
+            "db_mb": round(size_mb, 1),
+            "kills": kills,
+            "restart_and_migrate_s": round(migrate_s, 1),
+        },
+    )
 
 
 # ---- kill during `kith backup` -----------------------------------------------------------------
@@ -305,7 +369,9 @@ def _fill(db_path: Path, megabytes: int) -> None:
             "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ?)"
             " INSERT INTO captures (id, kind, url, received_at, status, html)"
             " SELECT 'filler-' || x, 'profile', 'https://example.com/' || x, '2026-01-01T00:00:00Z',"
-            " 'unparsed', randomblob(4000) FROM n", [rows])
+            " 'unparsed', randomblob(4000) FROM n",
+            [rows],
+        )
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
 
@@ -324,9 +390,14 @@ class NoteWriter(threading.Thread):
         n = 0
         while not self.stop.is_set() and n < 100_000:
             n += 1
-            body = json.dumps({"capture_id": f"{n:08d}-0000-4000-8000-{os.getpid():012d}", "kind": "note",
-                               "url": "https://www.linkedin.com/in/stress-person-0/",
-                               "text": f"during backup {n}"}).encode()
+            body = json.dumps(
+                {
+                    "capture_id": f"{n:08d}-0000-4000-8000-{os.getpid():012d}",
+                    "kind": "note",
+                    "url": "https://www.linkedin.com/in/stress-person-0/",
+                    "text": f"during backup {n}",
+                }
+            ).encode()
             try:
                 response = http_request("POST", self.server.port, "/v1/captures", body, api_headers(self.token))
             except OSError as exc:
@@ -340,8 +411,13 @@ class NoteWriter(threading.Thread):
 
 
 def _backup_process(db_path: Path, dest: Path) -> subprocess.Popen:
-    return subprocess.Popen(kith_command("backup", str(dest), "--db", str(db_path)), cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    return subprocess.Popen(
+        kith_command("backup", str(dest), "--db", str(db_path)),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
 
 
 def _kill_mid_backup(db_path: Path, dest: Path, fraction: float = 0.0) -> tuple[float, int]:
@@ -372,8 +448,9 @@ def test_sigkill_during_backup_never_leaves_a_half_written_destination(server_fa
     token = new_token(db_path)
     _fill(db_path, BACKUP_FILLER_MB)
     server = server_factory(db_path, datasette=False).start()
-    response = http_request("POST", server.port, "/v1/captures", json.dumps(profile_capture(0)).encode(),
-                            api_headers(token))
+    response = http_request(
+        "POST", server.port, "/v1/captures", json.dumps(profile_capture(0)).encode(), api_headers(token)
+    )
     assert response.status == 201
 
     # 1. No earlier backup: a killed backup leaves nothing under the destination name.
@@ -388,11 +465,16 @@ def test_sigkill_during_backup_never_leaves_a_half_written_destination(server_fa
     # 2. An earlier good backup at the destination survives a killed backup untouched.
     nightly = tmp_path / "backups" / "nightly.db"
     t0 = time.monotonic()
-    subprocess.run(kith_command("backup", str(nightly), "--db", str(db_path)), cwd=ROOT, check=True,
-                   capture_output=True, timeout=600)
+    subprocess.run(
+        kith_command("backup", str(nightly), "--db", str(db_path)),
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     full_backup_s = time.monotonic() - t0
     good = row_counts(nightly)
-    good_bytes = nightly.read_bytes()[:1 << 20]
+    good_bytes = nightly.read_bytes()[: 1 << 20]
     writer = NoteWriter(server, token)
     writer.start()
     try:
@@ -403,7 +485,7 @@ def test_sigkill_during_backup_never_leaves_a_half_written_destination(server_fa
         writer.stop.set()
         writer.join(timeout=60)
     assert integrity_check(nightly) == "ok"
-    assert row_counts(nightly) == good and nightly.read_bytes()[:1 << 20] == good_bytes
+    assert row_counts(nightly) == good and nightly.read_bytes()[: 1 << 20] == good_bytes
     assert not writer.bad, writer.bad[:5]
     assert writer.ok > 0
 
@@ -413,13 +495,24 @@ def test_sigkill_during_backup_never_leaves_a_half_written_destination(server_fa
     assert live["notes"] == good["notes"] + writer.ok
 
     # 3. The next backup replaces the leftover .partial and completes.
-    subprocess.run(kith_command("backup", str(nightly), "--db", str(db_path)), cwd=ROOT, check=True,
-                   capture_output=True, timeout=600)
+    subprocess.run(
+        kith_command("backup", str(nightly), "--db", str(db_path)),
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     assert integrity_check(nightly) == "ok"
     assert row_counts(nightly)["notes"] == live["notes"]
     assert not nightly.with_name(nightly.name + ".partial").exists()
     leftover_partial = fresh.with_name(fresh.name + ".partial").exists()
-    report("crash.backup", {"db_mb": round(db_path.stat().st_size / 1e6, 1),
-                            "kills": kills,
-                            "full_backup_s": round(full_backup_s, 2), "notes_written_during_backup": writer.ok,
-                            "partial_file_left_behind": leftover_partial})
+    report(
+        "crash.backup",
+        {
+            "db_mb": round(db_path.stat().st_size / 1e6, 1),
+            "kills": kills,
+            "full_backup_s": round(full_backup_s, 2),
+            "notes_written_during_backup": writer.ok,
+            "partial_file_left_behind": leftover_partial,
+        },
+    )

@@ -22,24 +22,74 @@ from hypothesis import strategies as st
 
 from companion.store.db import sqlite_uri
 
-from .conftest import (DOCUMENTED_CODES, DOCUMENTED_STATUSES, KithServer, ROOT, api_headers, http_request,
-                       integrity_check, new_token, report, scaled)
+from .conftest import (
+    DOCUMENTED_CODES,
+    DOCUMENTED_STATUSES,
+    KithServer,
+    ROOT,
+    api_headers,
+    http_request,
+    integrity_check,
+    new_token,
+    report,
+    scaled,
+)
 
 EXAMPLES = scaled(100, 2_000)
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                       HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 REQUEST_S = 30.0
 
 PAGES = {p.stem: p.read_text(encoding="utf-8") for p in sorted((ROOT / "tests" / "fixtures" / "pages").glob("*.html"))}
-PAGES.update({p.stem: p.read_text(encoding="utf-8")
-              for p in sorted((ROOT / "tests" / "fixtures" / "browser" / "people").glob("*.html"))})
-SITE_URLS = ["https://www.linkedin.com/in/fuzz-person/", "https://www.linkedin.com/messaging/thread/2-fuzz==/",
-             "https://uk.linkedin.com/in/fuzz", "https://github.com/fuzzer", "https://x.com/fuzzer",
-             "https://twitter.com/fuzzer", "https://hachyderm.io/@fuzz", "https://fuzz.example/about"]
-FIELDS = ["capture_id", "kind", "url", "title", "captured_at", "html", "edits", "note", "tags", "circle",
-          "how_met", "text", "contact_id", "sender", "direction", "sent_at", "page_html", "interaction_kind",
-          "summary", "happened_at", "code", "name"]
+PAGES.update(
+    {
+        p.stem: p.read_text(encoding="utf-8")
+        for p in sorted((ROOT / "tests" / "fixtures" / "browser" / "people").glob("*.html"))
+    }
+)
+SITE_URLS = [
+    "https://www.linkedin.com/in/fuzz-person/",
+    "https://www.linkedin.com/messaging/thread/2-fuzz==/",
+    "https://uk.linkedin.com/in/fuzz",
+    "https://github.com/fuzzer",
+    "https://x.com/fuzzer",
+    "https://twitter.com/fuzzer",
+    "https://hachyderm.io/@fuzz",
+    "https://fuzz.example/about",
+]
+FIELDS = [
+    "capture_id",
+    "kind",
+    "url",
+    "title",
+    "captured_at",
+    "html",
+    "edits",
+    "note",
+    "tags",
+    "circle",
+    "how_met",
+    "text",
+    "contact_id",
+    "sender",
+    "direction",
+    "sent_at",
+    "page_html",
+    "interaction_kind",
+    "summary",
+    "happened_at",
+    "code",
+    "name",
+]
 EDIT_FIELDS = ["name", "headline", "company", "title", "location", "avatar_url", "bio", "birthday", "is_me", "id"]
 
 
@@ -73,19 +123,58 @@ def captures_count(db_path: Path) -> int:
 
 # ---- strategies --------------------------------------------------------------------------------
 
-edge_strings = st.sampled_from([
-    "", " ", "\x00", "a\x00b", "\udc80", "\ud83d", "😀" * 3, "‮rtl", "<script>alert(1)</script>",
-    "javascript:alert(1)", "file:///etc/passwd", "data:text/html,x", "http://", "https://", "http://[::1",
-    "https://www.linkedin.com/in/x/", "https://127.0.0.1:5151/v1/ping", "' OR 1=1 --", "%00", "\\",
-    "2026-11-27T10:00:00Z", "2026-13-45T99:99:99Z", "9999-12-31", "NaN", "profile", "note", "message",
-    "interaction", "both", "in", "out", str(uuid.uuid4()), "00000000-0000-0000-0000-000000000000",
-    "x" * 2_001, "y" * 8_193,
-])
-scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-2**63, max_value=2**63),
-                    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=60), edge_strings)
-json_values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=5),
-                                                            st.dictionaries(st.text(max_size=12), inner, max_size=5)),
-                           max_leaves=20)
+edge_strings = st.sampled_from(
+    [
+        "",
+        " ",
+        "\x00",
+        "a\x00b",
+        "\udc80",
+        "\ud83d",
+        "😀" * 3,
+        "‮rtl",
+        "<script>alert(1)</script>",
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        "data:text/html,x",
+        "http://",
+        "https://",
+        "http://[::1",
+        "https://www.linkedin.com/in/x/",
+        "https://127.0.0.1:5151/v1/ping",
+        "' OR 1=1 --",
+        "%00",
+        "\\",
+        "2026-11-27T10:00:00Z",
+        "2026-13-45T99:99:99Z",
+        "9999-12-31",
+        "NaN",
+        "profile",
+        "note",
+        "message",
+        "interaction",
+        "both",
+        "in",
+        "out",
+        str(uuid.uuid4()),
+        "00000000-0000-0000-0000-000000000000",
+        "x" * 2_001,
+        "y" * 8_193,
+    ]
+)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**63), max_value=2**63),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=60),
+    edge_strings,
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=5), st.dictionaries(st.text(max_size=12), inner, max_size=5)),
+    max_leaves=20,
+)
 
 
 def _value_for(field: str):
@@ -94,8 +183,9 @@ def _value_for(field: str):
         "kind": st.sampled_from(["profile", "message", "note", "interaction"]),
         "url": st.sampled_from(SITE_URLS),
         "html": st.sampled_from(list(PAGES.values())[:4]) | st.text(max_size=200),
-        "edits": st.dictionaries(st.sampled_from(EDIT_FIELDS), st.one_of(st.text(max_size=40), edge_strings, scalars),
-                                 max_size=4),
+        "edits": st.dictionaries(
+            st.sampled_from(EDIT_FIELDS), st.one_of(st.text(max_size=40), edge_strings, scalars), max_size=4
+        ),
         "tags": st.lists(st.one_of(st.text(max_size=20), edge_strings), max_size=6),
         "circle": st.sampled_from(["professional", "personal", "both", "PERSONAL"]),
         "direction": st.sampled_from(["in", "out", "sideways"]),
@@ -106,20 +196,36 @@ def _value_for(field: str):
 
 capture_bodies = st.fixed_dictionaries(
     {"capture_id": _value_for("capture_id"), "kind": _value_for("kind")},
-    optional={field: _value_for(field) for field in FIELDS if field not in ("capture_id", "kind")})
+    optional={field: _value_for(field) for field in FIELDS if field not in ("capture_id", "kind")},
+)
 
 
 @st.composite
 def one_bad_field(draw):
     """A valid capture of each kind with one field replaced by a fuzzed value (or dropped)."""
     kind = draw(st.sampled_from(["profile", "message", "note", "interaction"]))
-    base = {"capture_id": str(uuid.uuid4()), "kind": kind, "url": draw(st.sampled_from(SITE_URLS)),
-            "title": "t", "captured_at": "2026-11-27T10:00:00Z"}
-    base.update({"profile": {"html": PAGES["linkedin_profile_2022"], "tags": ["a"], "circle": "both",
-                             "note": "n", "how_met": "h", "edits": {"name": "Fuzz Person"}},
-                 "message": {"text": "hello", "direction": "in", "sender": "Fuzz", "sent_at": "2026-11-27T10:00:00Z"},
-                 "note": {"text": "a note"},
-                 "interaction": {"summary": "coffee", "interaction_kind": "met"}}[kind])
+    base = {
+        "capture_id": str(uuid.uuid4()),
+        "kind": kind,
+        "url": draw(st.sampled_from(SITE_URLS)),
+        "title": "t",
+        "captured_at": "2026-11-27T10:00:00Z",
+    }
+    base.update(
+        {
+            "profile": {
+                "html": PAGES["linkedin_profile_2022"],
+                "tags": ["a"],
+                "circle": "both",
+                "note": "n",
+                "how_met": "h",
+                "edits": {"name": "Fuzz Person"},
+            },
+            "message": {"text": "hello", "direction": "in", "sender": "Fuzz", "sent_at": "2026-11-27T10:00:00Z"},
+            "note": {"text": "a note"},
+            "interaction": {"summary": "coffee", "interaction_kind": "met"},
+        }[kind]
+    )
     field = draw(st.sampled_from(sorted(base) + ["contact_id", "edits"]))
     if draw(st.integers(0, 9)) == 0:
         base.pop(field, None)
@@ -199,29 +305,48 @@ TAGS = ["div", "span", "a", "script", "code", "h1", "section", "li", "meta", "te
 def mutated_pages(draw):
     html = draw(st.sampled_from(sorted(PAGES.values(), key=len)))
     for _ in range(draw(st.integers(0, 4))):
-        op = draw(st.sampled_from(["truncate", "delete", "duplicate", "insert_tag", "insert_attr", "insert_text",
-                                   "swap_quotes", "entity"]))
+        op = draw(
+            st.sampled_from(
+                ["truncate", "delete", "duplicate", "insert_tag", "insert_attr", "insert_text", "swap_quotes", "entity"]
+            )
+        )
         n = len(html)
         i = draw(st.integers(0, max(0, n - 1)))
         if op == "truncate":
             html = html[:i]
         elif op == "delete":
-            html = html[:i] + html[i + draw(st.integers(1, 2000)):]
+            html = html[:i] + html[i + draw(st.integers(1, 2000)) :]
         elif op == "duplicate":
-            html = html[:i] + html[i:i + draw(st.integers(1, 5000))] * draw(st.integers(2, 5)) + html[i:]
+            html = html[:i] + html[i : i + draw(st.integers(1, 5000))] * draw(st.integers(2, 5)) + html[i:]
         elif op == "insert_tag":
             tag = draw(st.sampled_from(TAGS))
             html = html[:i] + draw(st.sampled_from([f"<{tag}>", f"</{tag}>", f"<{tag} ", f"<{tag}/>"])) + html[i:]
         elif op == "insert_attr":
-            html = html[:i] + draw(st.sampled_from([' class="pv-top-card"', " id=bpr-guid-1", ' itemprop="name"',
-                                                     ' class="h-card p-name"', ' property="og:title" content="X"',
-                                                     ' data-x="\'"', " onerror=alert(1)"])) + html[i:]
+            html = (
+                html[:i]
+                + draw(
+                    st.sampled_from(
+                        [
+                            ' class="pv-top-card"',
+                            " id=bpr-guid-1",
+                            ' itemprop="name"',
+                            ' class="h-card p-name"',
+                            ' property="og:title" content="X"',
+                            ' data-x="\'"',
+                            " onerror=alert(1)",
+                        ]
+                    )
+                )
+                + html[i:]
+            )
         elif op == "insert_text":
             html = html[:i] + draw(st.text(max_size=40)) + html[i:]
         elif op == "swap_quotes":
             html = html.replace('"', "'", draw(st.integers(1, 50)))
         elif op == "entity":
-            html = html[:i] + draw(st.sampled_from(["&amp;", "&#0;", "&#x110000;", "&quot;", "&", "&#xD800;"])) + html[i:]
+            html = (
+                html[:i] + draw(st.sampled_from(["&amp;", "&#0;", "&#x110000;", "&quot;", "&", "&#xD800;"])) + html[i:]
+            )
     encoding = draw(st.sampled_from(["utf-8", "utf-8", "latin-1", "cp1252"]))
     html = html.encode(encoding, "replace").decode("utf-8", "replace")  # a page read with the wrong charset
     html = html.replace("\x00", "")  # NUL is refused by validation (422); that path is the other property's
@@ -238,8 +363,14 @@ def test_mutated_real_pages_are_always_stored(live, html, url, kind):
         capture.update(text="a selected message", html=html[:20_000], page_html=html)
     before = captures_count(live.server.db_path)
     t0 = time.monotonic()
-    response = http_request("POST", live.server.port, "/v1/captures", json.dumps(capture).encode(),
-                            api_headers(live.token), timeout=REQUEST_S + 30)
+    response = http_request(
+        "POST",
+        live.server.port,
+        "/v1/captures",
+        json.dumps(capture).encode(),
+        api_headers(live.token),
+        timeout=REQUEST_S + 30,
+    )
     elapsed = time.monotonic() - t0
     live.requests += 1
     live.slowest = max(live.slowest, elapsed)
@@ -256,5 +387,12 @@ def test_server_healthy_after_fuzzing(live):
     assert integrity_check(live.server.db_path) == "ok"
     log = live.server.log_text()
     assert "unhandled error" not in log, live.server.log_tail(40)
-    report("fuzz", {"examples_per_property": EXAMPLES, "requests": live.requests, "statuses": live.statuses,
-                    "slowest_s": round(live.slowest, 2)})
+    report(
+        "fuzz",
+        {
+            "examples_per_property": EXAMPLES,
+            "requests": live.requests,
+            "statuses": live.statuses,
+            "slowest_s": round(live.slowest, 2),
+        },
+    )

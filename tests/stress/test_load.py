@@ -17,8 +17,18 @@ from collections import Counter
 
 import aiohttp
 
-from .conftest import (STRESS, MemorySampler, api_headers, integrity_check, new_token, percentile, profile_capture,
-                       report, row_counts, scaled)
+from .conftest import (
+    STRESS,
+    MemorySampler,
+    api_headers,
+    integrity_check,
+    new_token,
+    percentile,
+    profile_capture,
+    report,
+    row_counts,
+    scaled,
+)
 
 DURATION_S = scaled(5.0, 60.0)
 WRITERS = 50
@@ -54,8 +64,16 @@ async def _timed(session, method, url, stats: Stats, kind: str, **kwargs) -> tup
     return response.status, body
 
 
-async def _writer(n: int, session, base: str, token: str, contact_ids: list[int], stats: Stats,
-                  deadline: float, next_person: list[int]) -> None:
+async def _writer(
+    n: int,
+    session,
+    base: str,
+    token: str,
+    contact_ids: list[int],
+    stats: Stats,
+    deadline: float,
+    next_person: list[int],
+) -> None:
     rng = random.Random(n)
     headers = api_headers(token)
     while time.monotonic() < deadline:
@@ -63,12 +81,17 @@ async def _writer(n: int, session, base: str, token: str, contact_ids: list[int]
             next_person[0] += 1
             capture, kind = profile_capture(next_person[0]), "profile"
         else:
-            capture = {"capture_id": str(uuid.uuid4()), "kind": "note", "contact_id": rng.choice(contact_ids),
-                       "text": f"writer {n} says hello " + "lorem ipsum " * rng.randint(1, 40)}
+            capture = {
+                "capture_id": str(uuid.uuid4()),
+                "kind": "note",
+                "contact_id": rng.choice(contact_ids),
+                "text": f"writer {n} says hello " + "lorem ipsum " * rng.randint(1, 40),
+            }
             kind = "note"
         try:
-            status, body = await _timed(session, "POST", f"{base}/v1/captures", stats, kind,
-                                        data=json.dumps(capture), headers=headers)
+            status, body = await _timed(
+                session, "POST", f"{base}/v1/captures", stats, kind, data=json.dumps(capture), headers=headers
+            )
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             stats.other_errors.append(f"{kind}: {exc!r}")
             continue
@@ -91,8 +114,9 @@ def _reader_urls(dbname: str, contact_ids: list[int], rng: random.Random) -> lis
     ]
 
 
-async def _reader(n: int, session, base: str, dbname: str, contact_ids: list[int], stats: Stats,
-                  deadline: float) -> None:
+async def _reader(
+    n: int, session, base: str, dbname: str, contact_ids: list[int], stats: Stats, deadline: float
+) -> None:
     rng = random.Random(1000 + n)
     while time.monotonic() < deadline:
         kind, path = rng.choice(_reader_urls(dbname, contact_ids, rng))
@@ -105,8 +129,9 @@ async def _reader(n: int, session, base: str, dbname: str, contact_ids: list[int
 async def _seed(session, base: str, token: str, count: int) -> list[int]:
     ids = []
     for i in range(count):
-        async with session.post(f"{base}/v1/captures", data=json.dumps(profile_capture(1_000_000 + i)),
-                                headers=api_headers(token)) as response:
+        async with session.post(
+            f"{base}/v1/captures", data=json.dumps(profile_capture(1_000_000 + i)), headers=api_headers(token)
+        ) as response:
             assert response.status == 201, await response.text()
             ids.append((await response.json())["contact_id"])
     return ids
@@ -135,11 +160,19 @@ async def test_concurrent_writers_and_datasette_readers(server_factory, tmp_path
             stats = Stats()
             t0 = time.monotonic()
             deadline = t0 + DURATION_S
-            await asyncio.wait_for(asyncio.gather(
-                *(_writer(n, session, base, token, contact_ids, stats, deadline, next_person)
-                  for n in range(WRITERS)),
-                *(_reader(n, session, server.datasette_url, db_path.stem, contact_ids, stats, deadline)
-                  for n in range(readers))), timeout=DURATION_S + 180)
+            await asyncio.wait_for(
+                asyncio.gather(
+                    *(
+                        _writer(n, session, base, token, contact_ids, stats, deadline, next_person)
+                        for n in range(WRITERS)
+                    ),
+                    *(
+                        _reader(n, session, server.datasette_url, db_path.stem, contact_ids, stats, deadline)
+                        for n in range(readers)
+                    ),
+                ),
+                timeout=DURATION_S + 180,
+            )
             return stats, time.monotonic() - t0, t0
 
         # The reference, in the same run: the same writers with no one reading Datasette.
@@ -167,7 +200,9 @@ async def test_concurrent_writers_and_datasette_readers(server_factory, tmp_path
     assert counts["captures"] == SEED_CONTACTS + len(all_writes) + len(alone_writes)
 
     numbers = {
-        "duration_s": round(elapsed, 1), "writers": WRITERS, "readers": READERS,
+        "duration_s": round(elapsed, 1),
+        "writers": WRITERS,
+        "readers": READERS,
         "captures_per_s": round(len(all_writes) / elapsed, 1),
         "captures_per_s_writers_alone": round(len(alone_writes) / alone_elapsed, 1),
         "captures_per_s_vs_writers_alone": round((len(all_writes) / elapsed) / (len(alone_writes) / alone_elapsed), 2),
@@ -175,16 +210,21 @@ async def test_concurrent_writers_and_datasette_readers(server_factory, tmp_path
         "profile_captures_per_s": round(len(writes["profile"]) / elapsed, 1),
         "notes_per_s": round(len(writes["note"]) / elapsed, 1),
         "reads_per_s": round(len(reads) / elapsed, 1),
-        "write_p50_ms": ms(all_writes, 50), "write_p99_ms": ms(all_writes, 99),
-        "profile_p50_ms": ms(writes["profile"], 50), "profile_p99_ms": ms(writes["profile"], 99),
-        "note_p50_ms": ms(writes["note"], 50), "note_p99_ms": ms(writes["note"], 99),
-        "read_p50_ms": ms(reads, 50), "read_p99_ms": ms(reads, 99),
+        "write_p50_ms": ms(all_writes, 50),
+        "write_p99_ms": ms(all_writes, 99),
+        "profile_p50_ms": ms(writes["profile"], 50),
+        "profile_p99_ms": ms(writes["profile"], 99),
+        "note_p50_ms": ms(writes["note"], 50),
+        "note_p99_ms": ms(writes["note"], 99),
+        "read_p50_ms": ms(reads, 50),
+        "read_p99_ms": ms(reads, 99),
         "read_statuses": dict(sum((c for k, c in stats.statuses.items() if k.startswith("read:")), Counter())),
         "read_p99_ms_by_page": {k[5:]: ms(v, 99) for k, v in stats.latency.items() if k.startswith("read:")},
         "server_peak_rss_mb": round(memory.main_hwm_kib / 1024, 1),
         "tree_peak_rss_mb": round(memory.peak_tree_rss_kib / 1024, 1),
         "tree_sum_of_hwm_mb": round(memory.tree_hwm_sum_kib / 1024, 1),
-        "database_is_locked": stats.locked, "http_5xx": len(stats.server_errors),
+        "database_is_locked": stats.locked,
+        "http_5xx": len(stats.server_errors),
         "captures_per_s_by_window": _windows(stats.write_done_at, t0, elapsed),
         "final_contacts": counts["contacts"],
     }

@@ -33,10 +33,14 @@ def _measure(contacts: int, tmp_path) -> dict:
         generated = time.perf_counter() - t0
     t0 = time.perf_counter()
     rows = bench_datasette.run(path, runs=RUNS, contacts=contacts)
-    return {"contacts": contacts, "db_mb": round(path.stat().st_size / 1e6, 1),
-            "generated_s": None if generated is None else round(generated, 1),
-            "bench_s": round(time.perf_counter() - t0, 1), "path": path,
-            "pages": {r["name"].split(" (")[0]: r for r in rows}}
+    return {
+        "contacts": contacts,
+        "db_mb": round(path.stat().st_size / 1e6, 1),
+        "generated_s": None if generated is None else round(generated, 1),
+        "bench_s": round(time.perf_counter() - t0, 1),
+        "path": path,
+        "pages": {r["name"].split(" (")[0]: r for r in rows},
+    }
 
 
 def _growth(small: dict, large: dict) -> dict:
@@ -50,10 +54,12 @@ def _growth(small: dict, large: dict) -> dict:
             continue
         factor = row["figure_ms"] / before["figure_ms"]
         k = math.log(max(factor, 1e-9)) / math.log(size_ratio)
-        out[page] = {"ms": (before["figure_ms"], row["figure_ms"]), "factor": round(factor, 2),
-                     "exponent": round(k, 2),
-                     "verdict": "sublinear (better than linear)" if k < 0.85 else "about linear" if k <= 1.15
-                     else "superlinear"}
+        out[page] = {
+            "ms": (before["figure_ms"], row["figure_ms"]),
+            "factor": round(factor, 2),
+            "exponent": round(k, 2),
+            "verdict": "sublinear (better than linear)" if k < 0.85 else "about linear" if k <= 1.15 else "superlinear",
+        }
     return out
 
 

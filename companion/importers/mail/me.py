@@ -41,8 +41,9 @@ def from_options(values: list[str] | tuple[str, ...]) -> Me:
 
 def from_profile(db: Database) -> Me:
     """The email identities of the user's own contact (contacts.is_me)."""
-    rows = db.execute("SELECT i.value FROM identities i JOIN contacts c ON c.id = i.contact_id"
-                      " WHERE c.is_me = 1 AND i.kind = 'email'").fetchall()
+    rows = db.execute(
+        "SELECT i.value FROM identities i JOIN contacts c ON c.id = i.contact_id WHERE c.is_me = 1 AND i.kind = 'email'"
+    ).fetchall()
     return Me({value for (value,) in rows}, "your own contact in Kith (is_me)")
 
 

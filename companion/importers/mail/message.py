@@ -34,8 +34,11 @@ SNIPPET_CHARS = 200
 SUBJECT_CHARS = 200
 LARGE_CC = 10  # more recipients than this, with the user only in Cc: a broadcast, not a conversation
 PRECEDENCE_BULK = {"bulk", "list", "junk"}
-_NOREPLY = re.compile(r"(?:^|[-_.+])(?:no-?reply|do-?not-?reply|donotreply|mailer-daemon|postmaster|bounces?"
-                      r"|notifications?|alerts?)(?:$|[-_.+])|^no[-_.]?reply", re.I)
+_NOREPLY = re.compile(
+    r"(?:^|[-_.+])(?:no-?reply|do-?not-?reply|donotreply|mailer-daemon|postmaster|bounces?"
+    r"|notifications?|alerts?)(?:$|[-_.+])|^no[-_.]?reply",
+    re.I,
+)
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _POSTMARK_DATE = re.compile(rb"^From \S*\s+(.+)$")
@@ -90,7 +93,7 @@ def decode_words(text: str) -> str:
     last = 0
     previous_encoded = False
     for match in _ENCODED_WORD.finditer(text):
-        between = text[last:match.start()]
+        between = text[last : match.start()]
         decoded = _decode_word(*match.groups())
         if decoded is None:
             out.append(between + match.group(0))
@@ -150,7 +153,7 @@ def _addresses(value: bytes) -> tuple[tuple[str, str], ...]:
         if canonical:
             if words:
                 name = re.sub(r"kithencodedword(\d+)x", lambda m: words[int(m.group(1))], name)
-            out.append((" ".join(decode_words(name).split()).strip('"\' '), canonical))
+            out.append((" ".join(decode_words(name).split()).strip("\"' "), canonical))
     return tuple(out)
 
 
@@ -247,8 +250,9 @@ def parse_envelope(raw: RawMessage) -> Envelope:
     if ids:
         message_id = ids[0]
     else:  # stable across exports of the same message
-        digest = hashlib.sha1(b"\x1f".join(
-            [(headers.get(n) or [b""])[0] for n in ("date", "from", "subject", "to")])).hexdigest()[:20]
+        digest = hashlib.sha1(
+            b"\x1f".join([(headers.get(n) or [b""])[0] for n in ("date", "from", "subject", "to")])
+        ).hexdigest()[:20]
         message_id = f"no-message-id-{digest}"
     gmail_thread = _first(headers, "x-gm-thrid")
     if gmail_thread and gmail_thread.strip():
@@ -256,20 +260,37 @@ def parse_envelope(raw: RawMessage) -> Envelope:
     else:
         parents = message_ids(headers.get("references", [])) or message_ids(headers.get("in-reply-to", []))
         thread = parents[0] if parents else message_id
-    labels = {label.strip().lower() for v in headers.get("x-gmail-labels", [])
-              for label in decode_words(header_text(v)).split(",") if label.strip()}
+    labels = {
+        label.strip().lower()
+        for v in headers.get("x-gmail-labels", [])
+        for label in decode_words(header_text(v)).split(",")
+        if label.strip()
+    }
     delivered = {a for _, a in addresses(headers.get("delivered-to", []) + headers.get("x-original-to", []))}
-    return Envelope(sender=sender, to=addresses(headers.get("to", [])), cc=addresses(headers.get("cc", [])),
-                    bcc=addresses(headers.get("bcc", [])), delivered_to=delivered, date=date,
-                    subject=subject[:SUBJECT_CHARS], message_id=message_id, thread=thread, labels=labels,
-                    bulk=bulk_reason(headers, sender), headers=headers)
+    return Envelope(
+        sender=sender,
+        to=addresses(headers.get("to", [])),
+        cc=addresses(headers.get("cc", [])),
+        bcc=addresses(headers.get("bcc", [])),
+        delivered_to=delivered,
+        date=date,
+        subject=subject[:SUBJECT_CHARS],
+        message_id=message_id,
+        thread=thread,
+        labels=labels,
+        bulk=bulk_reason(headers, sender),
+        headers=headers,
+    )
 
 
 # --- the snippet -----------------------------------------------------------------------------
 
-_QUOTE_HEADER = re.compile(r"^(?:On .{0,200}wrote:|Am .{0,200}schrieb .{0,100}:|Le .{0,200}a écrit ?:"
-                           r"|-{2,} ?Original Message ?-{2,}|-{2,} ?Forwarded message ?-{2,}"
-                           r"|From: .+|Sent from my .+)$", re.I)
+_QUOTE_HEADER = re.compile(
+    r"^(?:On .{0,200}wrote:|Am .{0,200}schrieb .{0,100}:|Le .{0,200}a écrit ?:"
+    r"|-{2,} ?Original Message ?-{2,}|-{2,} ?Forwarded message ?-{2,}"
+    r"|From: .+|Sent from my .+)$",
+    re.I,
+)
 
 
 _PARAM = re.compile(r';\s*([A-Za-z0-9][A-Za-z0-9_.*\-]*)\s*=\s*("(?:[^"\\]|\\.)*"|[^;\s]*)')
@@ -310,14 +331,14 @@ def _text_parts(headers: dict[str, list[bytes]], body: bytes, depth: int = 0):
         if not boundary or depth > 5:
             return
         delimiter = b"--" + boundary.encode("ascii", "replace")
-        chunks = body.split(delimiter)[1:MAX_PARTS + 1]  # what precedes the first boundary is a preamble
+        chunks = body.split(delimiter)[1 : MAX_PARTS + 1]  # what precedes the first boundary is a preamble
         for chunk in chunks:
             if chunk.startswith(b"--"):
                 break  # the closing delimiter
             chunk = chunk.split(b"\n", 1)[1] if b"\n" in chunk else b""
             found = _BLANK_LINE_TEXT.search(chunk)
-            part_headers = parse_header_block(chunk[:found.start() + 1]) if found else {}
-            part_body = chunk[found.end():] if found else chunk
+            part_headers = parse_header_block(chunk[: found.start() + 1]) if found else {}
+            part_body = chunk[found.end() :] if found else chunk
             if not found and chunk.strip():
                 part_headers, part_body = parse_header_block(chunk), b""
             yield from _text_parts(part_headers, part_body, depth + 1)

@@ -55,11 +55,11 @@ def _split(path: str, offset: int, folder: str, data: bytes, size: int, at_eof: 
     postmark = b""
     if data.startswith(b"From "):
         end = data.find(b"\n")
-        postmark, data = (data, b"") if end < 0 else (data[:end].rstrip(b"\r"), data[end + 1:])
+        postmark, data = (data, b"") if end < 0 else (data[:end].rstrip(b"\r"), data[end + 1 :])
     found = _BLANK_LINE.search(data)
     problem = None
     if found:
-        header, body = data[:found.start() + 1], data[found.end():found.end() + BODY_KEEP]
+        header, body = data[: found.start() + 1], data[found.end() : found.end() + BODY_KEEP]
     elif at_eof and size < KEEP:
         header, body = data, b""
         problem = "the file ends inside this message's headers (a truncated last message)"
@@ -76,11 +76,12 @@ def _keep(kept: bytearray, window: bytes, start: int, end: int) -> None:
     """Add window[start:end] to the message's kept bytes, up to KEEP (slicing only what is kept)."""
     room = KEEP - len(kept)
     if room > 0 and end > start:
-        kept += window[start:min(end, start + room)]
+        kept += window[start : min(end, start + room)]
 
 
-def read_mbox(path: Path, folder: str | None = None, progress: Callable[[int], None] | None = None,
-              block: int = BLOCK) -> Iterator[RawMessage]:
+def read_mbox(
+    path: Path, folder: str | None = None, progress: Callable[[int], None] | None = None, block: int = BLOCK
+) -> Iterator[RawMessage]:
     """The messages of one mbox file, in file order."""
     where = str(path)
     folder = folder if folder is not None else Path(path).stem
@@ -107,7 +108,7 @@ def read_mbox(path: Path, folder: str | None = None, progress: Callable[[int], N
                     continue
                 if not stripped.startswith(b"From "):
                     if eof or len(stripped) >= 5:
-                        raise ImportFileError(path, None, "not an mbox file (it does not begin with a \"From \" line)")
+                        raise ImportFileError(path, None, 'not an mbox file (it does not begin with a "From " line)')
                     continue
                 window_at += len(window) - len(stripped)
                 window, start = stripped, window_at
@@ -180,8 +181,11 @@ def mail_files(path: Path) -> list[tuple[str, Path]]:
         if _is_mbox(path):
             return [("mbox", path)]
         if not _is_message(path):
-            raise ImportFileError(path, None, "neither an mbox file nor an email message (no From:, Date: or"
-                                              " Message-ID: header at its start)")
+            raise ImportFileError(
+                path,
+                None,
+                "neither an mbox file nor an email message (no From:, Date: or Message-ID: header at its start)",
+            )
         return [("message", path)]
     found = []
     for file in sorted(p for p in path.rglob("*") if p.is_file()):
@@ -196,8 +200,7 @@ def mail_files(path: Path) -> list[tuple[str, Path]]:
     return found
 
 
-def read_mail(files: list[tuple[str, Path]], progress: Callable[[int], None] | None = None
-              ) -> Iterator[RawMessage]:
+def read_mail(files: list[tuple[str, Path]], progress: Callable[[int], None] | None = None) -> Iterator[RawMessage]:
     """Every message in these files, one at a time."""
     for kind, file in files:
         if kind == "mbox":

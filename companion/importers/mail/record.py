@@ -42,9 +42,11 @@ class InteractionReport(ImportReport):
 
     def summary(self) -> str:
         lines = super().summary().split("\n")
-        lines[:2] = [f"{self.source}: {self.rows} {self.unit} read from {', '.join(self.files) or '-'}",
-                     f"  contacts: {self.created} created, {self.updated} with new interactions, {self.unchanged}"
-                     f" unchanged; {self.skipped_count} {self.unit} skipped"]
+        lines[:2] = [
+            f"{self.source}: {self.rows} {self.unit} read from {', '.join(self.files) or '-'}",
+            f"  contacts: {self.created} created, {self.updated} with new interactions, {self.unchanged}"
+            f" unchanged; {self.skipped_count} {self.unit} skipped",
+        ]
         text = "\n".join(lines)
         if not self.dry_run:
             return text
@@ -59,9 +61,13 @@ class InteractionReport(ImportReport):
 
 def known_addresses(db: Database) -> dict[str, int]:
     """Email identity value → contact id, for everyone but the user."""
-    return {value: cid for value, cid in db.execute(
-        "SELECT i.value, i.contact_id FROM identities i JOIN contacts c ON c.id = i.contact_id"
-        " WHERE i.kind = 'email' AND c.is_me = 0")}
+    return {
+        value: cid
+        for value, cid in db.execute(
+            "SELECT i.value, i.contact_id FROM identities i JOIN contacts c ON c.id = i.contact_id"
+            " WHERE i.kind = 'email' AND c.is_me = 0"
+        )
+    }
 
 
 class _DryRun(Exception):
@@ -78,11 +84,29 @@ def import_or_dry_run(db: Database, report: InteractionReport, dry_run: bool):
         with import_transaction(db):
             yield
             if dry_run:
-                report.recorded = [dict(zip(("happened_at", "kind", "direction", "contact", "contact_id", "summary",
-                                             "source", "external_id"), row)) for row in db.execute(
-                    "SELECT i.happened_at, i.kind, i.direction, c.name, i.contact_id, i.summary, i.source,"
-                    " i.external_id FROM interactions i JOIN contacts c ON c.id = i.contact_id WHERE i.id >= ?"
-                    " ORDER BY i.happened_at, i.external_id", [first_new])]
+                report.recorded = [
+                    dict(
+                        zip(
+                            (
+                                "happened_at",
+                                "kind",
+                                "direction",
+                                "contact",
+                                "contact_id",
+                                "summary",
+                                "source",
+                                "external_id",
+                            ),
+                            row,
+                        )
+                    )
+                    for row in db.execute(
+                        "SELECT i.happened_at, i.kind, i.direction, c.name, i.contact_id, i.summary, i.source,"
+                        " i.external_id FROM interactions i JOIN contacts c ON c.id = i.contact_id WHERE i.id >= ?"
+                        " ORDER BY i.happened_at, i.external_id",
+                        [first_new],
+                    )
+                ]
                 raise _DryRun
     except _DryRun:
         pass
@@ -91,8 +115,9 @@ def import_or_dry_run(db: Database, report: InteractionReport, dry_run: bool):
 class InteractionWriter:
     """Batches interaction rows (contact_id, kind, happened_at, summary, direction, external_id)."""
 
-    def __init__(self, db: Database, report: ImportReport, *, source: str, kind: str, keep_earliest: bool,
-                 fold_label: str):
+    def __init__(
+        self, db: Database, report: ImportReport, *, source: str, kind: str, keep_earliest: bool, fold_label: str
+    ):
         self.fold_label = fold_label  # what a second row with the same key is, in the report
         self.db = db
         self.report = report
@@ -120,9 +145,14 @@ class InteractionWriter:
             return
         rows = list(self.pending.values())
         self.pending = {}
-        stored = {key: (rid, at) for key, rid, at in self.db.execute(
-            "SELECT external_id, id, happened_at FROM interactions WHERE external_id IN"
-            " (SELECT value FROM json_each(?))", [json.dumps([r["external_id"] for r in rows])])}
+        stored = {
+            key: (rid, at)
+            for key, rid, at in self.db.execute(
+                "SELECT external_id, id, happened_at FROM interactions WHERE external_id IN"
+                " (SELECT value FROM json_each(?))",
+                [json.dumps([r["external_id"] for r in rows])],
+            )
+        }
         new, moved = [], []
         for row in rows:
             found = stored.get(row["external_id"])
@@ -138,10 +168,14 @@ class InteractionWriter:
                 moved.append(row)
         self.db.conn.executemany(
             "INSERT INTO interactions (contact_id, kind, happened_at, summary, direction, source, external_id)"
-            f" VALUES (:contact_id, :kind, :happened_at, :summary, :direction, '{self.source}', :external_id)", new)
+            f" VALUES (:contact_id, :kind, :happened_at, :summary, :direction, '{self.source}', :external_id)",
+            new,
+        )
         self.db.conn.executemany(
             "UPDATE interactions SET happened_at = :happened_at, summary = :summary, direction = :direction"
-            " WHERE external_id = :external_id AND happened_at > :happened_at", moved)
+            " WHERE external_id = :external_id AND happened_at > :happened_at",
+            moved,
+        )
         if new:
             self.report.added[self.label] += len(new)
         if moved:
