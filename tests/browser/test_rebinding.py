@@ -10,21 +10,18 @@ so the test fails if the servers merely broke.
 
 from __future__ import annotations
 
-import http.client
 import json
-import os
-import signal
 import subprocess
-import urllib.request
 from pathlib import Path
 
 import datasette
 import pytest
+from stress.conftest import KithServer, http_request
 
 from companion.store import activity, contacts
 from companion.store.db import open_db
 
-from .conftest import CHROMIUM, KITH, ROOT, free_port, wait_until
+from .conftest import CHROMIUM, CHROMIUM_ARGS, KITH, ROOT
 
 EVIL = "evil.example"
 # Arbitrary SQL moved to /db/-/query in Datasette 1.0.
@@ -54,57 +51,12 @@ READS = [
 ]
 
 
-class KithServe:
-    """`kith serve` with both servers on free loopback ports, in its own process group."""
-
-    def __init__(self, db_path: Path, log_path: Path):
-        self.db_path, self.port, self.ds_port = db_path, free_port(), free_port()
-        self.log = open(log_path, "wb")
-        self.proc = subprocess.Popen(
-            [*KITH, "serve", "--db", str(db_path), "--port", str(self.port), "--datasette-port", str(self.ds_port)],
-            cwd=ROOT,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        wait_until(self._ready, timeout=90, what="kith serve to answer on both ports")
-
-    def _ready(self) -> bool:
-        assert self.proc.poll() is None, f"kith serve exited with {self.proc.returncode}"
-        try:
-            for url in (f"http://127.0.0.1:{self.port}/v1/ping", f"http://127.0.0.1:{self.ds_port}/-/versions.json"):
-                urllib.request.urlopen(url, timeout=2).read()
-            return True
-        except OSError:
-            return False
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
-        self.log.close()
-
-
 def request(
     port: int, method: str, path: str, host: str, body: bytes | None = None, headers: dict | None = None
 ) -> tuple[int, bytes, dict]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.putrequest(method, path, skip_host=True)
-        conn.putheader("Host", host)
-        for key, value in (headers or {}).items():
-            conn.putheader(key, value)
-        conn.putheader("Content-Length", str(len(body or b"")))
-        conn.endheaders(body or b"")
-        response = conn.getresponse()
-        return response.status, response.read(), {k.lower(): v for k, v in response.getheaders()}
-    finally:
-        conn.close()
+    """(status, body, headers) of one request with exactly this Host header."""
+    response = http_request(method, port, path, body, headers, host=host, timeout=30)
+    return response.status, response.body, response.headers
 
 
 def counts(db_path: Path) -> dict:
@@ -122,7 +74,7 @@ def served(tmp_path):
     cid = contacts.create_contact(db, {"name": "Ada Secret", "company": "Acme", "circle": "personal"})
     activity.add_note(db, cid, "secret: she is changing jobs in March")
     db.close()
-    server = KithServe(db_path, tmp_path / "serve.log")
+    server = KithServer(db_path, log_path=tmp_path / "serve.log").start()
     try:
         token = (
             subprocess.run(
@@ -143,48 +95,48 @@ def served(tmp_path):
 def test_foreign_host_is_refused_on_both_ports_and_writes_nothing(served):
     server, cid, token = served
     before = counts(server.db_path)
-    good_host, evil_host = f"127.0.0.1:{server.ds_port}", f"{EVIL}:{server.ds_port}"
+    good_host, evil_host = f"127.0.0.1:{server.datasette_port}", f"{EVIL}:{server.datasette_port}"
     for path in (p.format(cid=cid) for p in READS):
-        status, body, headers = request(server.ds_port, "GET", path, good_host)
+        status, body, headers = request(server.datasette_port, "GET", path, good_host)
         assert status == 200, (path, status)  # the control: with a loopback Host it works
         assert headers["x-frame-options"] == "DENY" and "frame-ancestors 'none'" in headers["content-security-policy"]
-        status, body, _ = request(server.ds_port, "GET", path, evil_host)
+        status, body, _ = request(server.datasette_port, "GET", path, evil_host)
         assert status == 403, (path, status)
         assert json.loads(body)["error"]["code"] == "HOST_FORBIDDEN"
         assert b"Ada" not in body and b"secret" not in body
     # `/` opens Today under kith serve (a redirect), and only for a loopback Host.
-    status, _, headers = request(server.ds_port, "GET", "/", good_host)
+    status, _, headers = request(server.datasette_port, "GET", "/", good_host)
     assert status == 302 and headers["location"] == "/-/kith/today"
-    status, body, _ = request(server.ds_port, "GET", "/", evil_host)
+    status, body, _ = request(server.datasette_port, "GET", "/", evil_host)
     assert status == 403 and json.loads(body)["error"]["code"] == "HOST_FORBIDDEN"
     for host in (
-        f"{EVIL}:{server.ds_port}",
-        f"localhost.{EVIL}:{server.ds_port}",
+        f"{EVIL}:{server.datasette_port}",
+        f"localhost.{EVIL}:{server.datasette_port}",
         f"127.0.0.1:{server.port}",
         "127.0.0.1",
-        f"127.0.0.1.{EVIL}:{server.ds_port}",
+        f"127.0.0.1.{EVIL}:{server.datasette_port}",
         "",
     ):
-        status, _, _ = request(server.ds_port, "GET", SQL, host)
+        status, _, _ = request(server.datasette_port, "GET", SQL, host)
         assert status == 403, host
     # Form posts (the contact page's note form) and Datasette's own POST endpoints.
     form = b"action=note&body=planted&csrftoken=x"
     form_headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": "ds_csrftoken=x"}
     for path in (f"/-/kith/contacts/{cid}", "/kith/-/query", "/-/messages", "/kith/notes/-/insert"):
-        status, body, _ = request(server.ds_port, "POST", path, evil_host, form, form_headers)
+        status, body, _ = request(server.datasette_port, "POST", path, evil_host, form, form_headers)
         assert status == 403 and json.loads(body)["error"]["code"] == "HOST_FORBIDDEN", path
     # A write from another site's page, even with the right Host, is refused at the gate.
     status, body, _ = request(
-        server.ds_port,
+        server.datasette_port,
         "POST",
         f"/-/kith/contacts/{cid}",
         good_host,
         form,
-        {**form_headers, "Origin": f"http://{EVIL}:{server.ds_port}"},
+        {**form_headers, "Origin": f"http://{EVIL}:{server.datasette_port}"},
     )
     assert status == 403 and json.loads(body)["error"]["code"] == "ORIGIN_FORBIDDEN"
     status, body, _ = request(
-        server.ds_port,
+        server.datasette_port,
         "POST",
         f"/-/kith/contacts/{cid}",
         good_host,
@@ -237,13 +189,7 @@ def test_rebound_page_in_chromium_reads_and_writes_nothing(served, tmp_path):
       return out;
     }"""
     args = [
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
+        *CHROMIUM_ARGS,
         f"--host-resolver-rules=MAP {EVIL} 127.0.0.1",
         "--disable-features=LocalNetworkAccessChecks,PrivateNetworkAccessSendPreflights,"
         "PrivateNetworkAccessRespectPreflightResults,BlockInsecurePrivateNetworkRequests",
@@ -253,12 +199,12 @@ def test_rebound_page_in_chromium_reads_and_writes_nothing(served, tmp_path):
         try:
             page = browser.new_page()
             # Control: the same script in Kith's own origin reads the network (so the attack is real).
-            page.goto(f"http://127.0.0.1:{server.ds_port}/-/kith/reconnect")
+            page.goto(f"http://127.0.0.1:{server.datasette_port}/-/kith/reconnect")
             own = page.evaluate(attack, [cid, SQL])
             assert own["sql"][0] == 200 and "Ada Secret" in own["sql"][1]
             assert own["post"][0] == 200  # followed the redirect back to the contact page
             # The attack: the page is loaded from the rebound name, then runs the same script.
-            response = page.goto(f"http://{EVIL}:{server.ds_port}/")
+            response = page.goto(f"http://{EVIL}:{server.datasette_port}/")
             assert response.status == 403
             stolen = page.evaluate(attack, [cid, SQL])
             for key, (status, text) in stolen.items():
