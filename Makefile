@@ -103,11 +103,11 @@ $(NODE_DEPS): extension/package.json extension/package-lock.json
 # Debian's chromium package, installed when missing and the machine allows it (root or sudo); fails,
 # saying how to fix it, when that is not possible. KITH_SKIP_BROWSER=1 is the explicit opt-out.
 chromium:
-	@sh scripts/install_chromium.sh
+	@sh scripts/install_browser.sh chromium
 
-# Debian's firefox-esr, the same way (scripts/install_firefox.sh).
+# Debian's firefox-esr, the same way.
 firefox:
-	@sh scripts/install_firefox.sh
+	@sh scripts/install_browser.sh firefox
 
 SKIP_BROWSER_WARNING = @if [ -n "$(KITH_SKIP_BROWSER)" ] && [ "$(KITH_SKIP_BROWSER)" != "0" ]; then \
 	printf '\n%s\n%s\n\n' "!!! KITH_SKIP_BROWSER is set: the browser tests were NOT run." \
