@@ -574,3 +574,18 @@ __all__ = [
     "launch_extension",
     "wait_until",
 ]
+
+
+@pytest.fixture
+def page(playwright_instance, chromium_path):
+    """A Chromium tab (no extension) for the Datasette pages; any dialog (an XSS that ran) fails the test."""
+    browser = playwright_instance.chromium.launch(executable_path=str(chromium_path), headless=True, args=CHROMIUM_ARGS)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(30_000)
+    tab = context.new_page()
+    tab.dialogs = []
+    tab.on("dialog", lambda dialog: (tab.dialogs.append(dialog.message), dialog.dismiss()))
+    yield tab
+    assert tab.dialogs == [], f"a dialog opened: {tab.dialogs}"
+    context.close()
+    browser.close()

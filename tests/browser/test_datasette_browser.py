@@ -32,13 +32,6 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 XSS_NAME = "<img src=x onerror=alert(1)>"
 XSS_NOTE = "<script>alert(1)</script> said to ping her after the launch"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 NOW = datetime.now(timezone.utc)
 
 PEOPLE = [  # name, company, title, circle, days since last contact, tags
@@ -241,20 +234,6 @@ def hostile(chromium_path, tmp_path_factory):
     server, ids = _serve(tmp_path_factory, hostile=True)
     yield server, ids
     server.stop()
-
-
-@pytest.fixture
-def page(playwright_instance, chromium_path):
-    browser = playwright_instance.chromium.launch(executable_path=str(chromium_path), headless=True, args=LAUNCH_ARGS)
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(30_000)
-    tab = context.new_page()
-    tab.dialogs = []
-    tab.on("dialog", lambda dialog: (tab.dialogs.append(dialog.message), dialog.dismiss()))
-    yield tab
-    assert tab.dialogs == [], f"a dialog opened: {tab.dialogs}"
-    context.close()
-    browser.close()
 
 
 def shoot(tab, name: str, **kwargs) -> Path:

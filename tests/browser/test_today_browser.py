@@ -23,13 +23,6 @@ from .conftest import KITH, ROOT, SCREENSHOTS_DIR, CompanionProcess, free_port, 
 
 pytestmark = pytest.mark.browser
 
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DEMO_CONTACTS = 400
 
 
@@ -69,20 +62,6 @@ def demo(chromium_path, tmp_path):
     proc = serve(tmp_path, demo=True)
     yield proc
     proc.stop()
-
-
-@pytest.fixture
-def page(playwright_instance, chromium_path):
-    browser = playwright_instance.chromium.launch(executable_path=str(chromium_path), headless=True, args=LAUNCH_ARGS)
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(30_000)
-    tab = context.new_page()
-    tab.dialogs = []
-    tab.on("dialog", lambda dialog: (tab.dialogs.append(dialog.message), dialog.dismiss()))
-    yield tab
-    assert tab.dialogs == [], f"a dialog opened: {tab.dialogs}"
-    context.close()
-    browser.close()
 
 
 def shoot(tab, name: str) -> Path:
