@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from email.utils import parseaddr
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
-from rapidfuzz import fuzz
+# phonenumbers, email_validator and rapidfuzz are imported where used: a command that never reads
+# a phone number (most imports) does not pay for loading them.
 
 __all__ = ["canonical_identity", "identities_for_url", "name_similarity", "same_person_name", "KINDS", "SHARED_KINDS"]
 
@@ -347,7 +345,11 @@ def email_key(addr: str) -> dict | None:
     if s.lower().startswith("mailto:"):
         s = unquote(s[7:].split("?", 1)[0])
     if "<" in s and s.endswith(">"):  # '"Omega" <omega@example.com>', as mail clients write it
+        from email.utils import parseaddr
+
         s = parseaddr(s)[1] or s
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         info = validate_email(s, check_deliverability=False)
     except (EmailNotValidError, ValueError, TypeError):
@@ -370,6 +372,8 @@ def phone_key(number: str, region: str | None = None, *, local: bool = False) ->
         s = unquote(s[4:])
     if not any(ch.isdigit() for ch in s):
         return None
+    import phonenumbers
+
     try:
         parsed = phonenumbers.parse(s, region.upper() if region else None)
     except phonenumbers.NumberParseException:
@@ -535,6 +539,8 @@ def name_similarity(a: str | None, b: str | None) -> float:
     nb = _name_norm(b)
     if not na or not nb:
         return 0.0
+    from rapidfuzz import fuzz
+
     return float(max(fuzz.token_sort_ratio(na, nb), fuzz.token_set_ratio(na, nb) * 0.95))
 
 

@@ -33,7 +33,6 @@ from sqlite_utils import Database
 
 from ..identity import canonical_identity
 from ..timeutil import now_iso
-from .bodies import message_text, subject_once
 from .dates import day_first, parse_datetime
 from .files import CsvTable, norm, read_csv, read_member, read_text
 from .bulk import gc_paused
@@ -330,6 +329,8 @@ def _participant(name: str, url: str, cache: dict | None = None) -> dict:
 
 
 def parse_messages(table: CsvTable, report: ImportReport) -> list[dict]:
+    from .bodies import message_text, subject_once  # BeautifulSoup and the extractors: only for messages
+
     missing = len(table.header)
     (conv_i, from_i, sender_url_i, to_i, urls_i, date_i, subject_i, content_i, draft_i, conv_draft_i, direction_i) = (
         missing if i is None else i
