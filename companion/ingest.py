@@ -192,11 +192,14 @@ class Extractor:
 async def ingest(capture: dict, writer: DbThread, extractor: Extractor) -> dict:
     """A validated capture to a committed one. A replay returns the stored result without re-parsing."""
     digest = payload_digest(capture)  # small bodies only (see ingest_body): well under a millisecond
-    earlier = await writer.run(existing_capture, capture["capture_id"], digest)
-    if earlier is not None:
-        return earlier
-    prepared = await extractor.prepare(capture) if _needs_work(capture) else None
-    return await writer.run(save_capture, capture, digest, prepared)
+    prepared = None
+    if _needs_work(capture):
+        # Worth a look before the extraction; `save_capture` recognises any replay in its transaction.
+        earlier = await writer.run(existing_capture, capture["capture_id"], digest)
+        if earlier is not None:
+            return earlier
+        prepared = await extractor.prepare(capture)
+    return await writer.run_grouped(save_capture, capture, digest, prepared)
 
 
 async def ingest_body(body: bytes, writer: DbThread, extractor: Extractor) -> dict:
@@ -208,4 +211,4 @@ async def ingest_body(body: bytes, writer: DbThread, extractor: Extractor) -> di
     if len(body) <= INLINE_BODY and b'"html_z"' not in body:  # a compressed page is inflated in the pool
         return await ingest(parse_capture(decode_json(body)), writer, extractor)
     capture, digest, prepared = await extractor.decode_and_prepare(body)
-    return await writer.run(save_capture, capture, digest, prepared)
+    return await writer.run_grouped(save_capture, capture, digest, prepared)

@@ -1,0 +1,140 @@
+"""Group commit on the single writer (`DbThread.run_grouped`), against a real SQLite file.
+
+Calls that arrive while the writer is busy share one COMMIT; each keeps its own savepoint, so a
+failing call loses only its own writes, and nobody hears "done" before the COMMIT returned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+
+import pytest
+
+from companion.store import db as dbmod
+from companion.store.db import DbThread
+
+
+def _table(db) -> None:
+    db.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+
+
+def _insert(db, value: str, pause: float = 0.0) -> int:
+    with db.atomic():
+        time.sleep(pause)  # a writer busy long enough for others to queue up behind it
+        return db.execute("INSERT INTO t (v) VALUES (?)", [value]).lastrowid
+
+
+def _insert_then_fail(db, value: str) -> None:
+    with db.atomic():
+        db.execute("INSERT INTO t (v) VALUES (?)", [value])
+        raise ValueError("this call fails after writing")
+
+
+def _values(path) -> list[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return sorted(r[0] for r in conn.execute("SELECT v FROM t"))
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def writer(tmp_path):
+    w = DbThread(tmp_path / "kith.db")
+    w._executor.submit(_table, w.db).result()
+    yield w
+    w.close()
+
+
+@pytest.fixture
+def groups(monkeypatch):
+    """The sizes of the groups the writer committed (a spy around the real function)."""
+    sizes: list[int] = []
+    real = dbmod._commit_group
+
+    def spy(db, calls):
+        sizes.append(len(calls))
+        return real(db, calls)
+
+    monkeypatch.setattr(dbmod, "_commit_group", spy)
+    return sizes
+
+
+async def test_concurrent_calls_share_commits_and_all_land(writer, groups, tmp_path):
+    values = [f"v{n}" for n in range(40)]
+    ids = await asyncio.gather(*(writer.run_grouped(_insert, v, 0.003) for v in values))
+    assert len(set(ids)) == 40
+    assert _values(tmp_path / "kith.db") == sorted(values)  # visible to another connection: committed
+    assert sum(groups) == 40
+    assert len(groups) < 40 and max(groups) > 1, groups  # grouped, not one COMMIT per call
+    assert max(groups) <= dbmod.GROUP_MAX
+
+
+async def test_a_failing_call_loses_only_its_own_writes(writer, groups, tmp_path):
+    calls = [writer.run_grouped(_insert, f"ok{n}", 0.002) for n in range(10)]
+    calls.insert(5, writer.run_grouped(_insert_then_fail, "bad"))
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    failed = [o for o in outcomes if isinstance(o, BaseException)]
+    assert len(failed) == 1 and isinstance(failed[0], ValueError)
+    assert _values(tmp_path / "kith.db") == sorted(f"ok{n}" for n in range(10))
+    assert max(groups) > 1, groups
+
+
+async def test_a_call_that_ends_the_transaction_does_not_take_the_group_with_it(writer, groups, tmp_path):
+    """RAISE(ROLLBACK) in a trigger ends the whole transaction, savepoints included: the calls
+    grouped with it are run again, each alone, and still land."""
+
+    def add_trigger(db):
+        db.execute(
+            "CREATE TRIGGER t_no_poison BEFORE INSERT ON t WHEN new.v = 'poison'"
+            " BEGIN SELECT RAISE(ROLLBACK, 'poison refused'); END"
+        )
+
+    await writer.run(add_trigger)
+    calls = [writer.run_grouped(_insert, f"ok{n}", 0.002) for n in range(8)]
+    calls.insert(4, writer.run_grouped(_insert, "poison"))
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    failed = [o for o in outcomes if isinstance(o, BaseException)]
+    assert len(failed) == 1 and "poison refused" in str(failed[0])
+    assert _values(tmp_path / "kith.db") == sorted(f"ok{n}" for n in range(8))
+
+
+async def test_a_failed_commit_reports_every_call_in_the_group(writer, tmp_path):
+    """When COMMIT fails, nothing in the group is durable, so every caller gets the error."""
+    calls = [(lambda db, v=v: db.execute("INSERT INTO t (v) VALUES (?)", [v]).lastrowid, ()) for v in "abc"]
+
+    class RefusingCommit:
+        """The writer's connection, except that COMMIT fails (as on a full disk)."""
+
+        def __init__(self, conn):
+            self._conn = conn
+
+        def execute(self, sql, *args):
+            if sql == "COMMIT":
+                raise sqlite3.OperationalError("database or disk is full")
+            return self._conn.execute(sql, *args)
+
+        def __getattr__(self, name):
+            return getattr(self._conn, name)
+
+    def run(db):
+        real = db.conn
+        db.conn = RefusingCommit(real)
+        try:
+            return dbmod._commit_group(db, calls)
+        finally:
+            db.conn = real
+
+    outcomes = await writer.run(run)
+    assert [ok for ok, _ in outcomes] == [False, False, False]
+    assert all("disk is full" in str(err) for _, err in outcomes)
+    assert _values(tmp_path / "kith.db") == []
+    assert not writer.db.conn.in_transaction
+
+
+async def test_a_lone_call_commits_by_itself(writer, groups, tmp_path):
+    assert await writer.run_grouped(_insert, "only") == 1
+    assert groups == [1]
+    assert _values(tmp_path / "kith.db") == ["only"]
