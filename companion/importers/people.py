@@ -178,6 +178,10 @@ def _sanitise(fields: dict, report: ImportReport, person: "Person") -> dict:
 
 
 _COLUMNS = PROFILE_COLUMNS + EXTRA_COLUMNS
+_COLUMN_SET = frozenset(_COLUMNS)
+# A new contact's row holds only the columns with a value; the insert binds the batch's union of
+# them in this order (an omitted column gets its schema default, NULL, as a bound NULL would).
+_ROW_ORDER = ("id", *_COLUMNS, "field_sources", "last_interaction_at", "created_at", "updated_at")
 
 
 @lru_cache(maxsize=4096)
@@ -186,18 +190,17 @@ def _sources_json(keys: tuple[str, ...], source: str) -> str | None:
 
 
 def _new_row(cid: int, fields: dict, source: str, now: str) -> dict:
-    row = dict.fromkeys(_COLUMNS)
+    row = {"id": cid, "name": ""}
     for key, value in fields.items():
-        if key in row:
-            row[key] = clean(value)
+        if key in _COLUMN_SET:
+            if isinstance(value, str):
+                value = value.strip() or None
+            if value is not None:
+                row[key] = value
     row["name"] = row["name"] or ""
-    row.update(
-        id=cid,
-        field_sources=_sources_json(tuple(k for k in PROFILE_COLUMNS if row[k]), source),
-        last_interaction_at=None,
-        created_at=now,
-        updated_at=now,
-    )
+    row["field_sources"] = _sources_json(tuple(k for k in PROFILE_COLUMNS if row.get(k)), source)
+    row["last_interaction_at"] = None
+    row["created_at"] = row["updated_at"] = now
     return row
 
 
@@ -362,13 +365,16 @@ def save_people(
 
 
 def _insert_contacts(db: Database, rows: list[dict]) -> None:
+    """One executemany of plain tuples: binding by name, and binding the many empty columns,
+    cost more than SQLite's own work for the row."""
     if rows:
-        columns = list(rows[0])
+        present = set().union(*rows)
+        columns = [c for c in _ROW_ORDER if c in present]
         bulk_insert(
             db,
             "contacts",
-            f"INSERT INTO contacts ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})",
-            rows,
+            f"INSERT INTO contacts ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            [tuple(map(row.get, columns)) for row in rows],
         )
 
 
