@@ -8,10 +8,12 @@ import sqlite3
 import zipfile
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from companion.cli import main
 from companion.identity import canonical_identity
+from companion.importers.bulk import bulk_insert
 from companion.importers.people import Person, import_transaction, save_people
 from companion.importers.report import ImportReport
 from companion.store.contacts import resolve_and_upsert
@@ -510,6 +512,11 @@ def test_bulk_import_keeps_search_index_exact(db_path, tmp_path):
         for i in range(1200)
     ]
     (folder / "messages.csv").write_text("\n".join(msgs) + "\n", encoding="utf-8")
+    open_db(db_path).close()
+    schema_sql = "SELECT type, name, sql FROM sqlite_master WHERE tbl_name IN ('contacts', 'messages') ORDER BY name"
+    conn = sqlite3.connect(db_path)
+    schema = conn.execute(schema_sql).fetchall()
+    conn.close()
     report = import_json("linkedin", "--db", db_path, folder, "--me-url", SAM)
     assert report["created"] == 800 and report["added"]["messages"] == 1200
     conn = sqlite3.connect(db_path)
@@ -519,7 +526,35 @@ def test_bulk_import_keeps_search_index_exact(db_path, tmp_path):
     assert conn.execute("SELECT count(*) FROM contacts_fts WHERE contacts_fts MATCH 'person799'").fetchone()[0] == 1
     triggers = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     assert {"contacts_ai", "contacts_au", "contacts_ad", "messages_ai", "notes_ai"} <= triggers
+    # The indexes dropped for the batch are back, with the same SQL, and hold every row.
+    assert conn.execute(schema_sql).fetchall() == schema
+    assert any(r[1].startswith("idx_contacts_") for r in schema)
+    assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    by_index = "SELECT count(*) FROM contacts INDEXED BY idx_contacts_company_nocase WHERE company = 'Company 7'"
+    assert conn.execute(by_index).fetchone()[0] == len([i for i in range(800) if i % 23 == 7])
     conn.execute("UPDATE contacts SET company = 'Quokka Ltd' WHERE id = 5")
     conn.commit()
     assert conn.execute("SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH 'quokka'").fetchall() == [(5,)]
     conn.close()
+
+
+def test_bulk_insert_failure_rolls_back_the_dropped_indexes(tmp_path):
+    """A row the schema refuses, in a batch big enough to rebuild the indexes: the whole
+    transaction rolls back, DDL included, so the table keeps its indexes and triggers."""
+    db = open_db(tmp_path / "k.db")
+    before = db.execute(
+        "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'contacts' ORDER BY name"
+    ).fetchall()
+    rows = [(i, f"P{i}", "2024-01-01T00:00:00Z", "2024-01-01T00:00:00Z", None) for i in range(1, 900)]
+    rows.append((900, "Bad", "2024-01-01T00:00:00Z", "2024-01-01T00:00:00Z", -1))  # keep_in_touch_days > 0
+    with pytest.raises(sqlite3.IntegrityError):
+        with import_transaction(db):
+            bulk_insert(
+                db,
+                "contacts",
+                "INSERT INTO contacts (id, name, created_at, updated_at, keep_in_touch_days) VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+    after = db.execute("SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'contacts' ORDER BY name").fetchall()
+    assert after == before and db.execute("SELECT count(*) FROM contacts").fetchone()[0] == 0
+    db.close()
