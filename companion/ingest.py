@@ -13,22 +13,34 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import time
 import zlib
+from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from .extract import extract_page, extract_selection
 from .errors import ApiError
-from .protocol import RAW_PAGE, decode_json, parse_capture, payload_digest
+from .protocol import RAW_PAGE, decode_json, page_hashes, parse_capture, payload_digest
 from .store.captures import existing_capture, save_capture
 from .store.db import DbThread
 
 log = logging.getLogger(__name__)
 
 EXTRACT_TIMEOUT_S = 20.0
+MEMO_ENTRIES = 4  # previews remembered; each Save sends them all to the worker, so few and small
+MEMO_SECONDS = 600.0  # a preview older than this is not worth keeping for its Save
 # zlib's fastest level: several times quicker than the default on a 2 MB page,
 # and HTML still shrinks about 5x. Raw captures are an archive, not a hot path.
 RAW_COMPRESSION_LEVEL = 1
+
+
+def _page_sha256(html: str) -> bytes:
+    return hashlib.sha256(html.encode("utf-8", "replace")).digest()
+
+
+def compress_page(html: str) -> bytes:
+    return zlib.compress(html.encode("utf-8", "replace"), RAW_COMPRESSION_LEVEL)
 
 
 def compress_html(html: str) -> tuple[bytes, str]:
@@ -45,26 +57,39 @@ def _compressor() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="kith-compress")
 
 
-def prepare(capture: dict, keep_raw: bool = True) -> dict:
+def memo_key(page_sha256: bytes, url: str, title: str | None) -> str:
+    """What an extraction depends on: the page's bytes, its URL and its title (extraction is pure)."""
+    return f"{page_sha256.hex()} {url} {title or ''}"
+
+
+def prepare(capture: dict, keep_raw: bool = True, hashes: dict | None = None, known: dict | None = None) -> dict:
     """The CPU-bound part of ingest (runs in a worker process): extract, hash, compress.
 
-    `keep_raw=False` (a preview, which stores nothing) skips the compression.
+    `keep_raw=False` (a preview, which stores nothing) skips the compression. `hashes` are the
+    pages' SHA-256 when already known; `known` maps `memo_key`s to extractions the preview
+    already made of the very same page, which Save then reuses instead of parsing it again.
     """
     prepared: dict = {}
     page = capture.get("html") if capture["kind"] == "profile" else capture.get("page_html")
     if page is not None:
-        # zlib and sha256 release the GIL: compress on a second thread while extracting. A page that
-        # came compressed (html_z) is stored as the bytes that came; only its hash is computed.
+        # Hashing and zlib release the GIL: both run on a second thread while extracting. A page
+        # that came compressed (html_z) is stored as the bytes that came.
+        given = (hashes or {}).get("html" if capture["kind"] == "profile" else "page_html")
+        sha = given if given is not None else _compressor().submit(_page_sha256, page)
         sent = capture.get(RAW_PAGE) if capture["kind"] == "profile" else None
-        if not keep_raw:
-            raw = None
-        elif sent is not None:
-            raw = _compressor().submit(lambda: (sent, hashlib.sha256(page.encode("utf-8", "replace")).hexdigest()))
+        raw = _compressor().submit(compress_page, page) if keep_raw and sent is None else None
+        extraction = None
+        if known:
+            sha = sha if given is not None else sha.result()
+            extraction = known.get(memo_key(sha, capture["url"], capture.get("title")))
+        if extraction is None:
+            extraction = extract_page(page, capture["url"], capture.get("title"))
         else:
-            raw = _compressor().submit(compress_html, page)
-        prepared["extraction"] = extract_page(page, capture["url"], capture.get("title"))
-        if raw is not None:
-            prepared["html_z"], prepared["html_sha256"] = raw.result()
+            prepared["extraction_reused"] = True
+        prepared["extraction"] = extraction
+        prepared["html_sha256"] = (sha if isinstance(sha, bytes) else sha.result()).hex()
+        if keep_raw:
+            prepared["html_z"] = sent if sent is not None else raw.result()
     if capture["kind"] == "message":
         prepared["selection"] = extract_selection(
             capture["text"], capture.get("html"), capture["url"], capture.get("page_html")
@@ -82,15 +107,18 @@ def _needs_work(capture: dict) -> bool:
     return bool(capture["kind"] in ("profile", "message") or capture.get("page_html"))
 
 
-def decode_and_prepare(body: bytes) -> tuple:
+def decode_and_prepare(body: bytes, known: dict | None = None) -> tuple:
     """Worker side of a big capture: bytes -> ("ok", capture without its pages, digest, prepared)
     or ("error", status, code, message). Tuples, because ApiError does not pickle."""
+    started = time.perf_counter()
     try:
         capture = parse_capture(decode_json(body))
-        digest = payload_digest(capture)
+        hashes = page_hashes(capture)
+        digest = payload_digest(capture, hashes)
     except ApiError as error:
         return ("error", error.status, error.code, error.message)
-    prepared = prepare(capture) if _needs_work(capture) else None
+    prepared = prepare(capture, True, hashes, known) if _needs_work(capture) else {}
+    prepared["worker_ms"] = (time.perf_counter() - started) * 1000
     return ("ok", {k: v for k, v in capture.items() if k not in _PAGE_FIELDS}, digest, prepared)
 
 
@@ -132,6 +160,26 @@ class Extractor:
     def __init__(self, workers: int = 2):
         self.workers = workers
         self._pool = self._new_pool()
+        # The last few previews' extractions, by `memo_key`: the popup previews a page, then saves
+        # the same bytes; the worker reuses the extraction instead of parsing the page again.
+        self._previewed: OrderedDict[str, tuple[float, dict]] = OrderedDict()
+
+    def _remember(self, capture: dict, prepared: dict) -> None:
+        extraction = prepared.get("extraction")
+        if not extraction or extraction.get("status") == "unparsed" or not prepared.get("html_sha256"):
+            return
+        key = memo_key(bytes.fromhex(prepared["html_sha256"]), capture["url"], capture.get("title"))
+        self._previewed[key] = (time.monotonic(), extraction)
+        self._previewed.move_to_end(key)
+        while len(self._previewed) > MEMO_ENTRIES:
+            self._previewed.popitem(last=False)
+
+    def _known(self) -> dict | None:
+        """The remembered extractions still fresh (sent along with each page to the worker)."""
+        horizon = time.monotonic() - MEMO_SECONDS
+        while self._previewed and next(iter(self._previewed.values()))[0] < horizon:
+            self._previewed.popitem(last=False)
+        return {key: extraction for key, (_, extraction) in self._previewed.items()} or None
 
     def _new_pool(self) -> ProcessPoolExecutor:
         # forkserver: workers fork from a clean, single-threaded server process,
@@ -145,11 +193,16 @@ class Extractor:
             future.result()
 
     async def prepare(self, capture: dict, keep_raw: bool = True) -> dict:
+        """`keep_raw=False` is a preview: its extraction is remembered for the Save that follows."""
         loop = asyncio.get_running_loop()
+        known = self._known() if keep_raw else None
         try:
-            return await asyncio.wait_for(
-                loop.run_in_executor(self._pool, prepare, capture, keep_raw), EXTRACT_TIMEOUT_S
+            prepared = await asyncio.wait_for(
+                loop.run_in_executor(self._pool, prepare, capture, keep_raw, None, known), EXTRACT_TIMEOUT_S
             )
+            if not keep_raw:
+                self._remember(capture, prepared)
+            return prepared
         except asyncio.TimeoutError:
             log.warning("extraction of %s timed out; storing it unparsed", capture.get("url"))
             self._restart()
@@ -166,7 +219,9 @@ class Extractor:
         """A big body, start to finish in the pool; (capture, digest, prepared)."""
         loop = asyncio.get_running_loop()
         try:
-            out = await asyncio.wait_for(loop.run_in_executor(self._pool, decode_and_prepare, body), EXTRACT_TIMEOUT_S)
+            out = await asyncio.wait_for(
+                loop.run_in_executor(self._pool, decode_and_prepare, body, self._known()), EXTRACT_TIMEOUT_S
+            )
         except (asyncio.TimeoutError, BrokenProcessPool) as exc:
             log.warning("a worker failed on a %d-byte capture (%r); storing it unparsed", len(body), exc)
             self._restart()
@@ -202,7 +257,7 @@ async def ingest(capture: dict, writer: DbThread, extractor: Extractor) -> dict:
     return await writer.run_grouped(save_capture, capture, digest, prepared)
 
 
-async def ingest_body(body: bytes, writer: DbThread, extractor: Extractor) -> dict:
+async def ingest_body(body: bytes, writer: DbThread, extractor: Extractor, timing: dict | None = None) -> dict:
     """A raw POST /v1/captures body to a committed capture; big bodies never touch the server's GIL.
 
     A big body is decoded, hashed and extracted in the pool first; `save_capture`
@@ -210,5 +265,18 @@ async def ingest_body(body: bytes, writer: DbThread, extractor: Extractor) -> di
     """
     if len(body) <= INLINE_BODY and b'"html_z"' not in body:  # a compressed page is inflated in the pool
         return await ingest(parse_capture(decode_json(body)), writer, extractor)
+    started = time.perf_counter()
     capture, digest, prepared = await extractor.decode_and_prepare(body)
-    return await writer.run_grouped(save_capture, capture, digest, prepared)
+    worker_ms = prepared.pop("worker_ms", None) if prepared else None
+    if timing is not None:
+        # For Server-Timing: the worker's own time, and the hand-over to and from it.
+        if worker_ms is not None:
+            timing["worker"] = f"dur={worker_ms:.1f}"
+            timing["pool"] = f"dur={(time.perf_counter() - started) * 1000 - worker_ms:.1f}"
+        if prepared.get("extraction_reused"):
+            timing["extract"] = 'desc="reused"'  # the preview's, for the very same page (see `memo_key`)
+    started = time.perf_counter()
+    result = await writer.run_grouped(save_capture, capture, digest, prepared or None)
+    if timing is not None:
+        timing["store"] = f"dur={(time.perf_counter() - started) * 1000:.1f}"
+    return result

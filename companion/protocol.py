@@ -13,6 +13,8 @@ import json
 import uuid
 import zlib
 
+import orjson
+
 from .errors import ApiError, ValidationError
 from .store.contacts import PROFILE_COLUMNS
 from .store.schema import CIRCLES, MESSAGE_DIRECTIONS
@@ -188,29 +190,48 @@ def decode_json(body: bytes) -> dict:
     if not body:
         raise ApiError(400, "INVALID_JSON", "the body is empty")
     try:
-        payload = json.loads(body)
+        # orjson first (about twice as fast on a 2 MB page); anything it refuses goes through json,
+        # which accepts a little more (NaN, huge integers) and words its errors as the API always has.
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        payload = _stdlib_json(body)
+    if not isinstance(payload, dict):
+        raise ApiError(400, "INVALID_JSON", "the body must be a JSON object")
+    return payload
+
+
+def _stdlib_json(body: bytes):
+    try:
+        return json.loads(body)
     except UnicodeDecodeError:
         raise ApiError(400, "INVALID_JSON", "the body is not valid UTF-8") from None
     except RecursionError:
         raise ApiError(400, "INVALID_JSON", "the JSON is nested too deeply") from None
     except ValueError as exc:
         raise ApiError(400, "INVALID_JSON", f"the body is not valid JSON: {exc}") from None
-    if not isinstance(payload, dict):
-        raise ApiError(400, "INVALID_JSON", "the body must be a JSON object")
-    return payload
 
 
-def payload_digest(capture: dict) -> str:
-    """A stable hash of a capture's content, for telling a replay from a conflicting reuse of an id.
-    Pages are hashed on their own (hashlib releases the GIL), not re-serialised as JSON."""
+def page_hashes(capture: dict) -> dict[str, bytes]:
+    """SHA-256 of each page a capture carries (`html`, `page_html`), computed once: the payload
+    digest, the stored `html_sha256` and the preview's extraction memo all use them."""
     pages = {k: capture[k] for k in ("html", "page_html") if k in capture}
-    rest = {k: v for k, v in capture.items() if k not in pages and k != RAW_PAGE}
-    canonical = json.dumps(rest, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     try:
-        digest = hashlib.sha256(canonical.encode("utf-8"))
-        for key in sorted(pages):
-            digest.update(b"\0" + key.encode() + b"\0" + hashlib.sha256(pages[key].encode("utf-8")).digest())
+        return {k: hashlib.sha256(v.encode("utf-8")).digest() for k, v in pages.items()}
     except UnicodeEncodeError:
         # JSON may smuggle lone surrogates ("\udc80") that SQLite cannot store.
         raise ApiError(400, "INVALID_UNICODE", "the body contains invalid Unicode (a lone surrogate)") from None
+
+
+def payload_digest(capture: dict, hashes: dict[str, bytes] | None = None) -> str:
+    """A stable hash of a capture's content, for telling a replay from a conflicting reuse of an id.
+    Pages are hashed on their own (hashlib releases the GIL), not re-serialised as JSON."""
+    hashes = page_hashes(capture) if hashes is None else hashes
+    rest = {k: v for k, v in capture.items() if k not in ("html", "page_html", RAW_PAGE)}
+    canonical = json.dumps(rest, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    try:
+        digest = hashlib.sha256(canonical.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise ApiError(400, "INVALID_UNICODE", "the body contains invalid Unicode (a lone surrogate)") from None
+    for key in sorted(hashes):
+        digest.update(b"\0" + key.encode() + b"\0" + hashes[key])
     return digest.hexdigest()

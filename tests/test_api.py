@@ -233,3 +233,46 @@ async def test_a_compressed_page_is_inflated_extracted_and_kept_as_sent(companio
             "/v1/captures", headers=companion.headers(), json={**body, "capture_id": str(uuid.uuid4()), "html_z": bad}
         )
         assert response.status == status, (bad[:20], response.status, await response.text())
+
+
+async def test_save_after_preview_reuses_the_previews_extraction(companion):
+    """The popup previews a page, then saves the same bytes (compressed): the companion keeps the
+    preview's extraction and does not parse the page again. Another page, or the same page under
+    another title (the title is an input of extraction), is parsed as usual."""
+    import base64
+    import zlib
+
+    html = PROFILE_HTML.replace("<h1>Jane Doe</h1>", "<h1>Jane Doe</h1>" + "<p>about me</p>" * 20000)
+    url = "https://www.linkedin.com/in/jane-doe/"
+
+    async def preview(page_html, title):
+        async with companion.client.post(
+            "/v1/preview", json={"url": url, "html": page_html, "title": title}, headers=companion.headers()
+        ) as response:
+            assert response.status == 200, await response.text()
+            return (await response.json())["extraction"]
+
+    async def save(page_html, title):
+        body = {
+            "capture_id": new_capture_id(),
+            "kind": "profile",
+            "url": url,
+            "title": title,
+            "html_z": base64.b64encode(zlib.compress(page_html.encode())).decode(),
+        }
+        async with companion.client.post("/v1/captures", json=body, headers=companion.headers()) as response:
+            assert response.status in (200, 201), await response.text()
+            return response.headers["Server-Timing"], await response.json()
+
+    extraction = await preview(html, "Jane Doe | LinkedIn")
+    assert extraction["profile"]["name"] == "Jane Doe"
+    timing, saved = await save(html, "Jane Doe | LinkedIn")
+    assert 'extract;desc="reused"' in timing, timing
+    assert (saved["contact"]["name"], saved["contact"]["company"]) == ("Jane Doe", "Acme")
+
+    other = html.replace("about me", "about her")
+    timing, _ = await save(other, "Jane Doe | LinkedIn")
+    assert "reused" not in timing, timing
+    await preview(other, "Jane Doe | LinkedIn")
+    timing, _ = await save(other, "Someone else | LinkedIn")
+    assert "reused" not in timing, timing
