@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from ..timeutil import now_iso
+from .rows import insert_row
 from .schema import EXCHANGE_DIRECTIONS
 
 
@@ -32,10 +33,8 @@ def add_note(
         raise ValueError("a note needs some text")
     created_at = created_at or now_iso()
     with db.atomic():
-        note_id = (
-            db["notes"]
-            .insert({"contact_id": contact_id, "body": body, "created_at": created_at, "capture_id": capture_id})
-            .last_pk
+        note_id = insert_row(
+            db, "notes", {"contact_id": contact_id, "body": body, "created_at": created_at, "capture_id": capture_id}
         )
         touch(db, contact_id, created_at)
     return note_id

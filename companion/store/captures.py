@@ -19,6 +19,7 @@ from ..timeutil import now_iso
 from . import reminders
 from .activity import add_messages, add_note, log_interaction
 from .contacts import PROFILE_COLUMNS, contact_tags, find_contact, resolve_and_upsert, set_tags
+from .rows import insert_row
 
 # What the capture row keeps of the request besides the page (for re-extraction and export).
 _PAYLOAD_DROP = ("html", "page_html", "_html_z")  # _html_z: protocol.RAW_PAGE, a compressed page as sent
@@ -131,7 +132,9 @@ def save_capture(db: Database, capture: dict, payload_sha256: str, prepared: dic
             return earlier
         kind = capture["kind"]
         status = extraction["status"] if (kind == "profile" and extraction) else "stored"
-        db["captures"].insert(
+        insert_row(
+            db,
+            "captures",
             {
                 "id": capture["capture_id"],
                 "kind": kind,
@@ -147,7 +150,7 @@ def save_capture(db: Database, capture: dict, payload_sha256: str, prepared: dic
                 "payload_sha256": payload_sha256,
                 "payload": json.dumps({k: v for k, v in capture.items() if k not in _PAYLOAD_DROP}),
                 "error": (extraction or {}).get("error"),
-            }
+            },
         )
         extra: dict = {}
         if kind == "profile":

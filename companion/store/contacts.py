@@ -15,6 +15,7 @@ from sqlite_utils import Database
 
 from ..identity import SHARED_KINDS, same_person_name
 from ..timeutil import now_iso
+from .rows import insert_row
 
 # Columns a profile may fill, in the order they are shown.
 PROFILE_COLUMNS = (
@@ -64,7 +65,9 @@ def attach_identities(
             [ident["kind"], ident["value"]],
         ).fetchone()
         if row is None:
-            db["identities"].insert(
+            insert_row(
+                db,
+                "identities",
                 {
                     "contact_id": contact_id,
                     "kind": ident["kind"],
@@ -72,7 +75,7 @@ def attach_identities(
                     "url": ident.get("url"),
                     "source": ident.get("rel") or source,
                     "label": ident.get("label"),
-                }
+                },
             )
         elif row[0] != contact_id and row[0] not in owners:
             owners.append(row[0])
@@ -97,7 +100,7 @@ def create_contact(db: Database, fields: dict, *, now: str | None = None) -> int
         row["field_sources"] = json.dumps(fields["sources"], sort_keys=True)
     row["created_at"] = fields.get("created_at") or now
     row["updated_at"] = now
-    return db["contacts"].insert(row).last_pk
+    return insert_row(db, "contacts", row)
 
 
 def update_contact(
