@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 # phonenumbers, email_validator and rapidfuzz are imported where used: a command that never reads
@@ -340,6 +341,12 @@ def _dribbble_from_url(parts, host) -> dict | None:
     return None
 
 
+# A plain ASCII address (dot-separated letters and digits, `_+-` inside words, no IDNA labels, within
+# the 254-character limit): email_validator's answer is then the local part as written, "@", and the
+# normalised domain, so only the domain is validated, once per domain (a test compares the two paths).
+_EMAIL_FAST = re.compile(r"([A-Za-z0-9]+(?:[._+\-][A-Za-z0-9]+)*)@((?!.*xn--)[A-Za-z0-9.\-]{1,200})", re.ASCII | re.I)
+
+
 def email_key(addr: str) -> dict | None:
     s = addr.strip()
     if s.lower().startswith("mailto:"):
@@ -348,14 +355,35 @@ def email_key(addr: str) -> dict | None:
         from email.utils import parseaddr
 
         s = parseaddr(s)[1] or s
+    fast = _EMAIL_FAST.fullmatch(s) if len(s) <= 254 else None
+    if fast:
+        domain = _email_domain(fast.group(2))
+        if domain is None:
+            return None
+        value = f"{fast.group(1)}@{domain}".lower()
+    else:
+        normalized = _validated_email(s)
+        if normalized is None:
+            return None
+        value = normalized.lower()
+    return _key("email", value, f"mailto:{value}")
+
+
+def _validated_email(text: str) -> str | None:
+    """email_validator's normalised form of an address (no DNS), or None when it refuses it."""
     from email_validator import EmailNotValidError, validate_email
 
     try:
-        info = validate_email(s, check_deliverability=False)
+        return validate_email(text, check_deliverability=False).normalized
     except (EmailNotValidError, ValueError, TypeError):
         return None
-    value = info.normalized.lower()
-    return _key("email", value, f"mailto:{value}")
+
+
+@lru_cache(maxsize=4096)
+def _email_domain(domain: str) -> str | None:
+    """The normalised form of a plain ASCII domain, as email_validator gives it in an address."""
+    normalized = _validated_email("a@" + domain)
+    return normalized[2:] if normalized else None
 
 
 _EXTENSION = re.compile(r"\s*(?:;\s*ext=|,?\s*(?:ext\.?|extension|x|#)\s*)(\d{1,7})\s*$", re.I)

@@ -305,3 +305,60 @@ def test_linkedin_fast_path_gives_the_general_paths_key():
                 identity._LINKEDIN_FAST = saved
             assert got == want, (url, kind, got, want)
     assert fast_hits > 20, "the comparison must exercise the fast path"
+
+
+def test_email_fast_path_gives_email_validators_key():
+    """Plain ASCII addresses skip email_validator's per-address checks (the domain is validated once);
+    the key must be exactly what the general path gives, for such addresses and for near misses."""
+    import random
+
+    from companion import identity
+
+    rng = random.Random(7)
+    locals_ = ["jane", "Jane.Doe", "j_d+tag", "a-b.c", "x" * 70, ".jane", "jane.", "ja..ne", "ja ne", "é", "a!b", "a=b"]
+    domains = [
+        "example.com",
+        "EXAMPLE.Com",
+        "mail.example.co.uk",
+        "localhost",
+        "example",
+        "host.test",
+        "x.invalid",
+        "x.local",
+        "x.onion",
+        "1.2.3.4",
+        "[1.2.3.4]",
+        "example.123",
+        "-bad.com",
+        "bad-.com",
+        "ex..com",
+        ".ex.com",
+        "ex.com.",
+        "a" * 64 + ".com",
+        ("b" * 60 + ".") * 4 + "com",
+        "xn--bcher-kva.de",
+        "XN--bcher-kva.de",
+        "bücher.de",
+        "ex_ample.com",
+    ]
+    addresses = [f"{local}@{domain}" for local in locals_ for domain in domains]
+    for _ in range(400):
+        local = "".join(rng.choice("aZ9._+-") for _ in range(rng.randint(1, 8)))
+        chars = "ab9" if rng.random() < 0.5 else "ab9.-"
+        domain = "".join(rng.choice(chars) for _ in range(rng.randint(1, 10))) + rng.choice([".com", ".org", ""])
+        addresses.append(f"{local}@{domain}")
+    addresses += ["a@b@example.com", "@example.com", "jane@", "mailto:Jane@Example.com", '"J" <j@example.com>']
+    fast_hits = fast_keys = 0
+    for address in addresses:
+        got = identity.canonical_identity(address, kind="email")
+        if identity._EMAIL_FAST.fullmatch(address):
+            fast_hits += 1
+            fast_keys += got is not None
+        saved = identity._EMAIL_FAST
+        identity._EMAIL_FAST = re.compile(r"(?!)")  # never matches: email_validator for every address
+        try:
+            want = identity.canonical_identity(address, kind="email")
+        finally:
+            identity._EMAIL_FAST = saved
+        assert got == want, (address, got, want)
+    assert fast_keys > 30 and fast_hits - fast_keys > 30, "the comparison must exercise the fast path both ways"
