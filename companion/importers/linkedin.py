@@ -152,6 +152,8 @@ def join_by_name(export: Export) -> int:
     or invitations) while messages.csv gives senders' URLs: the connection takes the sender's
     LinkedIn key, and name-only partners take the connection's, so one person stays one contact.
     Returns how many connections learned a key this way."""
+    if not export.messages and not export.invitations:
+        return 0  # nobody to join
     by_name: dict[str, Person | None] = {}
     for person in export.connections:
         name = _name_key(person.fields.get("name") or "")
@@ -585,16 +587,17 @@ def _save_export(
     invitations = [(inv, inv["from"] if _incoming(inv, me) else inv["to"]) for inv in export.invitations]
     senders = list(people.values())
     ids = save_people(db, senders, source=SOURCE + "-messages", report=report, now=now, count=False)
-    directory = _Directory(
-        db, ((p.fields.get("name") or "", cid) for p, cid in zip(export.connections, connection_ids))
-    )
-    directory.by_key.update((p.identities[0]["value"], cid) for p, cid in zip(senders, ids))
-    directory.by_key.update(
-        (value, cid)
-        for (_, value), cid in lookup_identities(
-            db, [("linkedin", other["key"]["value"]) for _, other in invitations if other["key"]]
-        ).items()
-    )
+    if messages or invitations:  # a Connections.csv alone needs no directory (it reads every contact)
+        directory = _Directory(
+            db, ((p.fields.get("name") or "", cid) for p, cid in zip(export.connections, connection_ids))
+        )
+        directory.by_key.update((p.identities[0]["value"], cid) for p, cid in zip(senders, ids))
+        directory.by_key.update(
+            (value, cid)
+            for (_, value), cid in lookup_identities(
+                db, [("linkedin", other["key"]["value"]) for _, other in invitations if other["key"]]
+            ).items()
+        )
     rows, unattached, to_self = [], 0, 0
     for m in messages:
         cid = directory.find(m["counterparty"]) if m["counterparty"] else None
