@@ -5,7 +5,7 @@ import { createClient } from './lib/client.js';
 import { CaptureQueue } from './lib/queue.js';
 import { loadSettings, SETTINGS_KEY } from './lib/settings.js';
 import { capturePage, captureSelection, isCapturableUrl } from './lib/page.js';
-import { messageCapture, noteCapture, profileCapture } from './lib/captures.js';
+import { deflateBase64, messageCapture, noteCapture, profileCapture } from './lib/captures.js';
 
 const storage = chrome.storage.local;
 const ALARM = 'kith-flush';
@@ -56,7 +56,10 @@ async function enqueueAndSend(capture, { flush = true } = {}) {
 async function savePage(tabId) {
   const page = await capturePage(tabId);
   if (!isCapturableUrl(page.url)) throw new Error(`cannot save ${page.url}`);
-  return enqueueAndSend(profileCapture({ page }));
+  // Compressed as the popup's Save sends it: the queue's storage write and the POST move a few
+  // hundred KB, not the whole page. If this browser cannot compress, the page goes as it is.
+  const htmlZ = await deflateBase64(page.html).catch(() => null);
+  return enqueueAndSend(profileCapture({ page: htmlZ ? { ...page, htmlZ } : page }));
 }
 
 async function saveSelection(tabId, kind, frameId = 0, fallbackText = '') {

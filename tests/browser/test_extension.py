@@ -149,6 +149,11 @@ def test_save_selection_via_context_menu_path_stores_a_message(ext, companion_pr
     assert saved["state"] == "sent", saved
     contact = companion_proc.contact_for_url(url)
     assert contact is not None
+    # The shortcut sends the page compressed (html_z), and the companion keeps the bytes that came:
+    # the browser's CompressionStream writes the default zlib level (header 78 9c); the companion,
+    # compressing a plain page itself, writes level 1 (78 01).
+    [raw] = companion_proc.query("SELECT html FROM captures WHERE kind = 'profile' AND url = ?", [url])
+    assert raw["html"][:2] == b"\x78\x9c", raw["html"][:2]
 
     selected = page.evaluate(SELECT_POST)
     assert "compose elaborate" in selected
