@@ -249,12 +249,13 @@ def save_people(
     now: str | None = None,
     progress: Callable[[int], None] | None = None,
     count: bool = True,
+    created: set[int] | None = None,
 ) -> list[int]:
     """Resolve and store every person; returns their contact ids in order.
 
     Must run inside the import's transaction. `count=False` keeps these
     contacts out of the created/updated/unchanged counts (message senders,
-    counted apart).
+    counted apart). `created`, if given, receives the ids of the contacts created here.
     """
     assert db.conn.in_transaction, "save_people runs inside the import's transaction"
     now = now or now_iso()
@@ -273,8 +274,15 @@ def save_people(
         held_by = new_rows[holder]["name"] if holder in new_rows else owner_names.get(holder)
         return holder if same_person_name(name, held_by) else None
 
+    def first_owner(idents: list[dict], name) -> int | None:
+        for ident in idents:
+            holder = agreeing_owner(ident, name)
+            if holder is not None:
+                return holder
+        return None
+
     new_rows: dict[int, dict] = {}
-    new_identities: list[dict] = []
+    new_identities: list[tuple] = []  # (contact_id, kind, value, url, source, label)
     share_suggestions: list[tuple[int, int]] = []
     existing: dict[int, list[dict]] = {}  # contact id -> field dicts, in file order
     seen: set[int] = set()
@@ -282,13 +290,16 @@ def save_people(
     for done, person in enumerate(people, 1):
         fields = _sanitise(person.fields, report, person)
         name = fields.get("name")
-        cid = next((c for c in (agreeing_owner(i, name) for i in person.identities) if c is not None), None)
-        if cid is None:
-            cid = next((c for c in (agreeing_owner(i, name) for i in person.links) if c is not None), None)
+        cid = first_owner(person.identities, name)
+        if cid is None and person.links:
+            cid = first_owner(person.links, name)
         if cid is None and all((i["kind"], i["value"]) in owner for i in person.identities + person.links):
             same_name = keyless.get(_name_key(fields))
             cid = same_name.pop(0) if same_name else None
-        latest = max((i["happened_at"] for i in person.interactions if i.get("happened_at")), default=None)
+        if len(person.interactions) == 1:
+            latest = person.interactions[0].get("happened_at") or None
+        else:
+            latest = max((i["happened_at"] for i in person.interactions if i.get("happened_at")), default=None)
         if cid is None:
             cid, next_id = next_id, next_id + 1
             new_rows[cid] = _new_row(cid, fields, source, now)
@@ -312,21 +323,15 @@ def save_people(
                 if holder is None:
                     owner[key] = cid
                     new_identities.append(
-                        {
-                            "contact_id": cid,
-                            "kind": key[0],
-                            "value": key[1],
-                            "url": ident.get("url"),
-                            "source": ident.get("rel") or ident_source,
-                            "label": ident.get("label"),
-                        }
+                        (cid, key[0], key[1], ident.get("url"), ident.get("rel") or ident_source, ident.get("label"))
                     )
                 elif holder != cid:
                     if holder not in others:
                         others.append(holder)
                     if ident_source == source and key[0] in SHARED_KINDS:
                         shared.append(f"{key[0].title()}: {key[1]}")
-        share_suggestions += [(cid, other) for other in others]
+        if others:
+            share_suggestions += [(cid, other) for other in others]
         if shared and count:
             # The key stays with its first holder (keys are unique); this person keeps it as text.
             person.notes.append(SHARED_NOTE + "\n" + "\n".join(shared))
@@ -338,14 +343,14 @@ def save_people(
         progress(len(people) % 1000)
 
     _insert_contacts(db, list(new_rows.values()))
-    if new_identities:
-        db.conn.executemany(
-            "INSERT INTO identities (contact_id, kind, value, url, source, label)"
-            " VALUES (:contact_id, :kind, :value, :url, :source, :label)",
-            new_identities,
-        )
+    bulk_insert(
+        db,
+        "identities",
+        "INSERT INTO identities (contact_id, kind, value, url, source, label) VALUES (?, ?, ?, ?, ?, ?)",
+        new_identities,
+    )
     changed = _update_existing(db, existing, source, now)
-    changed.update(r["contact_id"] for r in new_identities if r["contact_id"] not in new_rows)
+    changed.update(r[0] for r in new_identities if r[0] not in new_rows)
     for cid, other in share_suggestions:
         suggest_merge(db, cid, other, 100.0, "they share an identity", now=now)
     suggest_similar_batch(db, sorted(new_rows), now=now)
@@ -355,6 +360,8 @@ def save_people(
             " keeps their own name (the shared value is in a note; a merge is suggested)"
         )
     report.added["identities"] += len(new_identities)
+    if created is not None:
+        created.update(new_rows)
     if count:
         report.created_ids.update(new_rows)
         report.seen_ids.update(ids)

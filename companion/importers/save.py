@@ -38,10 +38,16 @@ def save_batch(
 ) -> list[int]:
     """Save people with their tags, notes and interactions; the caller holds the transaction."""
     now = now or now_iso()
-    ids = save_people(db, people, source=source, report=report, now=now, progress=progress)
+    created: set[int] = set()
+    ids = save_people(db, people, source=source, report=report, now=now, progress=progress, created=created)
     save_tags(db, [(cid, p.tags) for cid, p in zip(ids, people) if p.tags], report)
     save_notes(db, [(cid, note) for cid, p in zip(ids, people) for note in p.notes], report, now=now)
-    save_interactions(db, [{"contact_id": cid, **i} for cid, p in zip(ids, people) for i in p.interactions], report)
+    save_interactions(
+        db,
+        [{"contact_id": cid, **i} for cid, p in zip(ids, people) for i in p.interactions],
+        report,
+        fresh=created,  # their last interaction was set from these rows when they were created
+    )
     return ids
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from typing import Iterable
+from typing import AbstractSet, Iterable
 
 from sqlite_utils import Database
 
@@ -67,6 +67,8 @@ def _not_yet_stored(wanted: list, stored: Iterable, key=lambda item: item) -> li
     """Multiset difference, in order: a note written twice on one card is kept twice,
     and a second import adds neither copy again."""
     have = Counter(stored)
+    if not have:
+        return list(wanted)
     new = []
     for item in wanted:
         k = key(item)
@@ -99,27 +101,32 @@ def save_notes(db: Database, pairs: Iterable[tuple[int, str]], report: ImportRep
     return len(new)
 
 
-def save_interactions(db: Database, rows: Iterable[dict], report: ImportReport) -> int:
-    rows = list(rows)
-    if not rows:
+def save_interactions(
+    db: Database, rows: Iterable[dict], report: ImportReport, *, fresh: AbstractSet[int] = frozenset()
+) -> int:
+    """`fresh`: contacts this same batch created, whose last interaction was set from these very
+    rows: they have nothing stored to compare with and nothing for `touch` to move."""
+    items = [(r["contact_id"], r["kind"], r["happened_at"], r.get("summary")) for r in rows]
+    if not items:
         return 0
+    stored = {item[0] for item in items} - fresh
     new = _not_yet_stored(
-        [{"summary": None, **r} for r in rows],
+        items,
         db.execute(
             "SELECT contact_id, kind, happened_at FROM interactions WHERE contact_id IN (SELECT value FROM json_each(?))",
-            [ids_json({r["contact_id"] for r in rows})],
-        ).fetchall(),
-        key=lambda r: (r["contact_id"], r["kind"], r["happened_at"]),
+            [ids_json(stored)],
+        ).fetchall()
+        if stored
+        else [],
+        key=lambda item: item[:3],
     )
-    db.conn.executemany(
-        "INSERT INTO interactions (contact_id, kind, happened_at, summary)"
-        " VALUES (:contact_id, :kind, :happened_at, :summary)",
-        new,
+    bulk_insert(
+        db, "interactions", "INSERT INTO interactions (contact_id, kind, happened_at, summary) VALUES (?, ?, ?, ?)", new
     )
-    touch_many(db, _latest((r["contact_id"], r["happened_at"]) for r in new))
+    touch_many(db, _latest((cid, at) for cid, _, at, _ in new if cid not in fresh))
     report.added["interactions"] += len(new)
-    report.present["interactions"] += len(rows) - len(new)
-    report.changed_ids.update(r["contact_id"] for r in new)
+    report.present["interactions"] += len(items) - len(new)
+    report.changed_ids.update(item[0] for item in new)
     return len(new)
 
 
