@@ -415,41 +415,49 @@ def suggest_similar_batch(db: Database, new_ids: list[int], *, now: str | None =
     500 earlier contacts sharing its company or location, as if created one by one."""
     if not new_ids:
         return 0
-    new_rows = db.execute(
-        "SELECT id, name, company, location FROM contacts WHERE id IN (SELECT value FROM json_each(?))"
-        " AND name != '' AND (company IS NOT NULL OR location IS NOT NULL) ORDER BY id",
-        [ids_json(new_ids)],
-    ).fetchall()
-    if not new_rows:
-        return 0
-    companies = sorted({_ascii_lower(r[2]) for r in new_rows if r[2]})
-    locations = sorted({_ascii_lower(r[3]) for r in new_rows if r[3]})
+    fresh = set(new_ids)
     groups: dict[tuple[str, str], list[int]] = {}
     info: dict[int, tuple[str, str | None]] = {}
     sorted_keys: dict[str | None, str] = {}  # names repeat: sort each one's words once
+    group_of: dict[tuple[str, str], tuple[str, str]] = {}  # ("c", company) -> ("c", SQLite's lower())
+    blocks: dict[tuple[str, str], list[tuple[int, int]]] = {}  # group -> (new id, its place in the group)
+    both: list[tuple[int, tuple[str, str], tuple[str, str]]] = []  # new ids with a company and a place
+    # Everyone sharing a company or place with a new contact, in id order (the new ones among them);
+    # lower() in SQL is what `suggest_similar` compares.
     for cid, name, company, location in db.execute(
-        "SELECT id, name, company, location FROM contacts WHERE"
-        " lower(company) IN (SELECT value FROM json_each(?)) OR lower(location) IN (SELECT value FROM json_each(?))"
-        " ORDER BY id",
-        [json.dumps(companies), json.dumps(locations)],
+        "WITH new AS (SELECT company, location FROM contacts WHERE id IN (SELECT value FROM json_each(?1))"
+        " AND name != '') SELECT id, name, company, location FROM contacts"
+        " WHERE lower(company) IN (SELECT lower(company) FROM new)"
+        " OR lower(location) IN (SELECT lower(location) FROM new) ORDER BY id",
+        [ids_json(new_ids)],
     ):
         # token_sort_ratio(a, b) is ratio() of the words sorted: sort once here, not per pair.
         key = sorted_keys.get(name)
         if key is None:
             key = sorted_keys[name] = " ".join(sorted((name or "").lower().split()))
         info[cid] = (key, company)
+        by_company = by_location = None
         if company:
-            groups.setdefault(("c", _ascii_lower(company)), []).append(cid)
+            by_company = group_of.get(("c", company))
+            if by_company is None:
+                by_company = group_of[("c", company)] = ("c", _ascii_lower(company))
+            pool = groups.setdefault(by_company, [])
+            place = len(pool)
+            pool.append(cid)
         if location:
-            groups.setdefault(("l", _ascii_lower(location)), []).append(cid)
+            by_location = group_of.get(("l", location))
+            if by_location is None:
+                by_location = group_of[("l", location)] = ("l", _ascii_lower(location))
+            pool = groups.setdefault(by_location, [])
+            place = len(pool)
+            pool.append(cid)
+        if cid in fresh and name:
+            if by_company and by_location:
+                both.append((cid, by_company, by_location))
+            elif by_company or by_location:
+                blocks.setdefault(by_company or by_location, []).append((cid, place))
     found_pairs: list[tuple[int, int, float]] = []
-    blocks: dict[tuple[str, str], list[int]] = {}
-    for cid, name, company, location in new_rows:
-        found = [("c", _ascii_lower(company))] if company else []
-        found += [("l", _ascii_lower(location))] if location else []
-        if len(found) == 1:
-            blocks.setdefault(found[0], []).append(cid)
-            continue
+    for cid, *found in both:
         # Both groups are in id order: the first 500 earlier ids of their union come from
         # the first 500 earlier ids of each.
         heads = [groups[g][: min(bisect_left(groups[g], cid), SIMILAR_CANDIDATES)] for g in found]
@@ -490,21 +498,22 @@ def _ascii_lower(text: str) -> str:
     return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
 
 
-def _similar_in_group(pool: list[int], new_ids: list[int], info: dict) -> list[tuple[int, int, float]]:
+def _similar_in_group(pool: list[int], new_ids: list[tuple[int, int]], info: dict) -> list[tuple[int, int, float]]:
     """(new id, earlier id, score) for new contacts whose only group is `pool` (everyone at one
-    company or place, in id order): each is compared with the first 500 earlier members, as
-    `suggest_similar` would. Names repeat within a group, so each distinct name is scored once
-    against each distinct name among those 500 (one `cdist` matrix per group, the blocks), and
-    the pairs are expanded after; a pair's score is fuzz.ratio itself (cdist works in float32)."""
+    company or place, in id order), given as (id, its index in `pool`): each is compared with the
+    first 500 earlier members, as `suggest_similar` would. Names repeat within a group, so each
+    distinct name is scored once against each distinct name among those 500 (one `cdist` matrix
+    per group, the blocks), and the pairs are expanded after; a pair's score is fuzz.ratio itself
+    (cdist works in float32)."""
     heads = pool[:SIMILAR_CANDIDATES]
     positions: dict[str, list[int]] = {}
     for position, member in enumerate(heads):
         positions.setdefault(info[member][0], []).append(position)
     head_keys = list(positions)
-    wanted = [cid for cid in new_ids if bisect_left(pool, cid)]
+    wanted = [(cid, place) for cid, place in new_ids if place]
     if not wanted:
         return []
-    query_keys = list(dict.fromkeys(info[cid][0] for cid in wanted))
+    query_keys = list(dict.fromkeys(info[cid][0] for cid, _ in wanted))
     # float32 rounding may put a pair a hair either side of the cutoff: take a margin, then keep
     # exactly the pairs whose own fuzz.ratio passes.
     matrix = process.cdist(
@@ -521,11 +530,11 @@ def _similar_in_group(pool: list[int], new_ids: list[int], info: dict) -> list[t
         if score >= MERGE_SUGGESTION_THRESHOLD:
             matches.setdefault(key, []).append((choice, score))
     out = []
-    for cid in wanted:
+    for cid, place in wanted:
         found = matches.get(info[cid][0])
         if not found:
             continue
-        end = min(bisect_left(pool, cid), SIMILAR_CANDIDATES)
+        end = min(place, SIMILAR_CANDIDATES)
         for choice, score in found:
             for position in positions[choice]:
                 if position >= end:
@@ -541,10 +550,12 @@ def _provably_different_pairs(db: Database, pairs: list[tuple[int, int, float]])
         return set()
     ids = {i for cid, other, _ in pairs for i in (cid, other)}
     keys: dict[int, dict[str, set[str]]] = {}
+    # json_each drives the join (CROSS JOIN keeps that order): one contact_id index seek per contact,
+    # not a scan of every LinkedIn key tested against the list.
     for cid, kind, value in db.execute(
-        f"SELECT contact_id, kind, value FROM identities WHERE kind IN ({', '.join('?' * len(_SINGLE_VALUED_KINDS))})"
-        " AND contact_id IN (SELECT value FROM json_each(?))",
-        [*_SINGLE_VALUED_KINDS, ids_json(ids)],
+        "SELECT i.contact_id, i.kind, i.value FROM json_each(?) j CROSS JOIN identities i ON i.contact_id = j.value"
+        f" WHERE i.kind IN ({', '.join('?' * len(_SINGLE_VALUED_KINDS))})",
+        [ids_json(ids), *_SINGLE_VALUED_KINDS],
     ):
         keys.setdefault(cid, {}).setdefault(kind, set()).add(value)
     apart = set()
