@@ -16,7 +16,7 @@ import os
 import time
 import zlib
 from collections import OrderedDict
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from .extract import extract_page, extract_selection
@@ -33,6 +33,10 @@ MEMO_SECONDS = 600.0  # a preview older than this is not worth keeping for its S
 # zlib's fastest level: several times quicker than the default on a 2 MB page,
 # and HTML still shrinks about 5x. Raw captures are an archive, not a hot path.
 RAW_COMPRESSION_LEVEL = 1
+
+
+def _resolved(value):
+    return value.result() if isinstance(value, Future) else value
 
 
 def _page_sha256(html: str) -> bytes:
@@ -62,32 +66,33 @@ def memo_key(page_sha256: bytes, url: str, title: str | None) -> str:
     return f"{page_sha256.hex()} {url} {title or ''}"
 
 
-def prepare(capture: dict, keep_raw: bool = True, hashes: dict | None = None, known: dict | None = None) -> dict:
+def prepare(capture: dict, keep_raw: bool = True, hashes=None, known: dict | None = None) -> dict:
     """The CPU-bound part of ingest (runs in a worker process): extract, hash, compress.
 
     `keep_raw=False` (a preview, which stores nothing) skips the compression. `hashes` are the
-    pages' SHA-256 when already known; `known` maps `memo_key`s to extractions the preview
-    already made of the very same page, which Save then reuses instead of parsing it again.
+    pages' SHA-256 when the caller has them (a dict, or a Future of one still being computed on
+    the second thread); `known` maps `memo_key`s to extractions the preview already made of the
+    very same page, which Save then reuses instead of parsing it again.
     """
     prepared: dict = {}
-    page = capture.get("html") if capture["kind"] == "profile" else capture.get("page_html")
+    key = "html" if capture["kind"] == "profile" else "page_html"
+    page = capture.get(key)
     if page is not None:
         # Hashing and zlib release the GIL: both run on a second thread while extracting. A page
         # that came compressed (html_z) is stored as the bytes that came.
-        given = (hashes or {}).get("html" if capture["kind"] == "profile" else "page_html")
-        sha = given if given is not None else _compressor().submit(_page_sha256, page)
-        sent = capture.get(RAW_PAGE) if capture["kind"] == "profile" else None
+        if hashes is None:
+            hashes = _compressor().submit(lambda: {key: _page_sha256(page)})
+        sent = capture.get(RAW_PAGE) if key == "html" else None
         raw = _compressor().submit(compress_page, page) if keep_raw and sent is None else None
         extraction = None
         if known:
-            sha = sha if given is not None else sha.result()
-            extraction = known.get(memo_key(sha, capture["url"], capture.get("title")))
+            extraction = known.get(memo_key(_resolved(hashes)[key], capture["url"], capture.get("title")))
         if extraction is None:
             extraction = extract_page(page, capture["url"], capture.get("title"))
         else:
             prepared["extraction_reused"] = True
         prepared["extraction"] = extraction
-        prepared["html_sha256"] = (sha if isinstance(sha, bytes) else sha.result()).hex()
+        prepared["html_sha256"] = _resolved(hashes)[key].hex()
         if keep_raw:
             prepared["html_z"] = sent if sent is not None else raw.result()
     if capture["kind"] == "message":
@@ -113,11 +118,12 @@ def decode_and_prepare(body: bytes, known: dict | None = None) -> tuple:
     started = time.perf_counter()
     try:
         capture = parse_capture(decode_json(body))
-        hashes = page_hashes(capture)
-        digest = payload_digest(capture, hashes)
+        # The pages' hashes are computed on the second thread while the page is extracted.
+        hashes = _compressor().submit(page_hashes, capture)
+        prepared = prepare(capture, True, hashes, known) if _needs_work(capture) else {}
+        digest = payload_digest(capture, hashes.result())
     except ApiError as error:
         return ("error", error.status, error.code, error.message)
-    prepared = prepare(capture, True, hashes, known) if _needs_work(capture) else {}
     prepared["worker_ms"] = (time.perf_counter() - started) * 1000
     return ("ok", {k: v for k, v in capture.items() if k not in _PAGE_FIELDS}, digest, prepared)
 
