@@ -250,27 +250,30 @@ class Extractor:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-async def ingest(capture: dict, writer: DbThread, extractor: Extractor) -> dict:
+async def ingest(capture: dict, writer: DbThread, extractor: Extractor, reader: DbThread | None = None) -> dict:
     """A validated capture to a committed one. A replay returns the stored result without re-parsing."""
     digest = payload_digest(capture)  # small bodies only (see ingest_body): well under a millisecond
     prepared = None
     if _needs_work(capture):
         # Worth a look before the extraction; `save_capture` recognises any replay in its transaction.
-        earlier = await writer.run(existing_capture, capture["capture_id"], digest)
+        # On the reader (a WAL snapshot) when there is one: the writer may be busy with a whole group.
+        earlier = await (reader or writer).run(existing_capture, capture["capture_id"], digest)
         if earlier is not None:
             return earlier
         prepared = await extractor.prepare(capture)
     return await writer.run_grouped(save_capture, capture, digest, prepared)
 
 
-async def ingest_body(body: bytes, writer: DbThread, extractor: Extractor, timing: dict | None = None) -> dict:
+async def ingest_body(
+    body: bytes, writer: DbThread, extractor: Extractor, timing: dict | None = None, reader: DbThread | None = None
+) -> dict:
     """A raw POST /v1/captures body to a committed capture; big bodies never touch the server's GIL.
 
     A big body is decoded, hashed and extracted in the pool first; `save_capture`
     still recognises a replay (or a conflicting reuse of the id) in its transaction.
     """
     if len(body) <= INLINE_BODY and b'"html_z"' not in body:  # a compressed page is inflated in the pool
-        return await ingest(parse_capture(decode_json(body)), writer, extractor)
+        return await ingest(parse_capture(decode_json(body)), writer, extractor, reader)
     started = time.perf_counter()
     capture, digest, prepared = await extractor.decode_and_prepare(body)
     worker_ms = prepared.pop("worker_ms", None) if prepared else None

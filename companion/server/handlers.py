@@ -77,7 +77,7 @@ async def post_capture(request: web.Request) -> web.Response:
     body = await read_body(request)
     received = time.perf_counter()
     timing: dict = {}
-    result = await ingest_body(body, request.app[WRITER], request.app[EXTRACTOR], timing)
+    result = await ingest_body(body, request.app[WRITER], request.app[EXTRACTOR], timing, request.app[READER])
     result["datasette_url"] = _datasette_link(request, result.get("contact_id"))
     response = web.json_response(result, status=200 if result["duplicate"] else 201)
     # Server-side timings (receiving the body; decoding to commit; for a big body its parts), for
