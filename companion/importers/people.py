@@ -179,6 +179,7 @@ def _sanitise(fields: dict, report: ImportReport, person: "Person") -> dict:
 
 _COLUMNS = PROFILE_COLUMNS + EXTRA_COLUMNS
 _COLUMN_SET = frozenset(_COLUMNS)
+_PROFILE_SET = frozenset(PROFILE_COLUMNS)
 # A new contact's row holds only the columns with a value; the insert binds the batch's union of
 # them in this order (an omitted column gets its schema default, NULL, as a bound NULL would).
 _ROW_ORDER = ("id", *_COLUMNS, "field_sources", "last_interaction_at", "created_at", "updated_at")
@@ -191,14 +192,17 @@ def _sources_json(keys: tuple[str, ...], source: str) -> str | None:
 
 def _new_row(cid: int, fields: dict, source: str, now: str) -> dict:
     row = {"id": cid, "name": ""}
+    sourced = []  # the profile fields this source fills (any order: the JSON sorts its keys)
     for key, value in fields.items():
         if key in _COLUMN_SET:
             if isinstance(value, str):
                 value = value.strip() or None
             if value is not None:
                 row[key] = value
+                if value and key in _PROFILE_SET:
+                    sourced.append(key)
     row["name"] = row["name"] or ""
-    row["field_sources"] = _sources_json(tuple(k for k in PROFILE_COLUMNS if row.get(k)), source)
+    row["field_sources"] = _sources_json(tuple(sourced), source)
     row["last_interaction_at"] = None
     row["created_at"] = row["updated_at"] = now
     return row
@@ -266,18 +270,17 @@ def save_people(
     owner_names = _names(db, {cid for (kind, _), cid in owner.items() if kind in SHARED_KINDS})
     kept_apart = 0
 
-    def agreeing_owner(ident: dict, name) -> int | None:
-        """The key's owner, unless the key is one people share and the names disagree."""
-        holder = owner.get((ident["kind"], ident["value"]))
-        if holder is None or ident["kind"] not in SHARED_KINDS:
-            return holder
-        held_by = new_rows[holder]["name"] if holder in new_rows else owner_names.get(holder)
-        return holder if same_person_name(name, held_by) else None
-
     def first_owner(idents: list[dict], name) -> int | None:
+        """The first key's owner, skipping keys people share whose owner's name disagrees."""
         for ident in idents:
-            holder = agreeing_owner(ident, name)
-            if holder is not None:
+            kind = ident["kind"]
+            holder = owner.get((kind, ident["value"]))
+            if holder is None:
+                continue
+            if kind not in SHARED_KINDS:
+                return holder
+            held_by = new_rows[holder]["name"] if holder in new_rows else owner_names.get(holder)
+            if same_person_name(name, held_by):
                 return holder
         return None
 
