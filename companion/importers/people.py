@@ -93,16 +93,19 @@ def ids_json(ids: Iterable) -> str:
 
 
 def lookup_identities(db: Database, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """Owners of these (kind, value) keys, in one indexed query."""
-    keys = list(dict.fromkeys(keys))
-    if not keys:
-        return {}
-    rows = db.execute(
-        "SELECT i.kind, i.value, i.contact_id FROM json_each(?) j JOIN identities i"
-        " ON i.kind = json_extract(j.value, '$[0]') AND i.value = json_extract(j.value, '$[1]')",
-        [json.dumps(keys)],
-    )
-    return {(kind, value): cid for kind, value, cid in rows}
+    """Owners of these (kind, value) keys: one indexed query per kind, over a plain list of values
+    (a list of [kind, value] pairs cost two json_extract calls per key)."""
+    values: dict[str, dict[str, None]] = {}
+    for kind, value in keys:
+        values.setdefault(kind, {})[value] = None
+    found = {}
+    for kind, of_kind in values.items():
+        for value, cid in db.execute(
+            "SELECT value, contact_id FROM identities WHERE kind = ? AND value IN (SELECT value FROM json_each(?))",
+            [kind, json.dumps(list(of_kind))],
+        ):
+            found[(kind, value)] = cid
+    return found
 
 
 SHARED_NOTE = "Shared with another contact (kept as two people; see merge suggestions):"
