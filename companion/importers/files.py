@@ -177,7 +177,7 @@ def read_csv(
     rows: list[tuple[int, list[str]]] = []
     for line, row in _records(text, path):
         if header is None:
-            if not any(cell.strip() for cell in row):
+            if not "".join(row).strip():
                 continue
             if is_header is None or is_header([norm(c) for c in row]):
                 header, header_line = [c.strip() for c in row], line
@@ -185,7 +185,7 @@ def read_csv(
             if line > max_preamble:
                 break
             continue
-        if any(cell.strip() for cell in row):
+        if "".join(row).strip():  # some cell is not blank (one join, not a strip per cell)
             rows.append((line, row))
     if header is None:
         raise ImportFileError(path, None, "no header row with the expected column names was found")
