@@ -425,7 +425,9 @@ def suggest_similar_batch(db: Database, new_ids: list[int], *, now: str | None =
     groups: dict[tuple[str, str], list[int]] = {}
     info: dict[int, tuple[str, str | None]] = {}
     sorted_keys: dict[str | None, str] = {}  # names repeat: sort each one's words once
-    group_of: dict[tuple[str, str], tuple[str, str]] = {}  # ("c", company) -> ("c", SQLite's lower())
+    # Each spelling of a company or place -> (its group's key, the group): SQLite's lower() once per spelling.
+    by_company: dict[str, tuple[tuple[str, str], list[int]]] = {}
+    by_location: dict[str, tuple[tuple[str, str], list[int]]] = {}
     blocks: dict[tuple[str, str], list[tuple[int, int]]] = {}  # group -> (new id, its place in the group)
     both: list[tuple[int, tuple[str, str], tuple[str, str]]] = []  # new ids with a company and a place
     # Everyone sharing a company or place with a new contact, in id order (the new ones among them);
@@ -442,26 +444,28 @@ def suggest_similar_batch(db: Database, new_ids: list[int], *, now: str | None =
         if key is None:
             key = sorted_keys[name] = " ".join(sorted((name or "").lower().split()))
         info[cid] = (key, company)
-        by_company = by_location = None
+        company_group = location_group = None
         if company:
-            by_company = group_of.get(("c", company))
-            if by_company is None:
-                by_company = group_of[("c", company)] = ("c", _ascii_lower(company))
-            pool = groups.setdefault(by_company, [])
+            found = by_company.get(company)
+            if found is None:
+                group = ("c", _ascii_lower(company))
+                found = by_company[company] = (group, groups.setdefault(group, []))
+            company_group, pool = found
             place = len(pool)
             pool.append(cid)
         if location:
-            by_location = group_of.get(("l", location))
-            if by_location is None:
-                by_location = group_of[("l", location)] = ("l", _ascii_lower(location))
-            pool = groups.setdefault(by_location, [])
+            found = by_location.get(location)
+            if found is None:
+                group = ("l", _ascii_lower(location))
+                found = by_location[location] = (group, groups.setdefault(group, []))
+            location_group, pool = found
             place = len(pool)
             pool.append(cid)
         if cid in fresh and name:
-            if by_company and by_location:
-                both.append((cid, by_company, by_location))
-            elif by_company or by_location:
-                blocks.setdefault(by_company or by_location, []).append((cid, place))
+            if company_group and location_group:
+                both.append((cid, company_group, location_group))
+            elif company_group or location_group:
+                blocks.setdefault(company_group or location_group, []).append((cid, place))
     found_pairs: list[tuple[int, int, float]] = []
     for cid, *found in both:
         # Both groups are in id order: the first 500 earlier ids of their union come from
