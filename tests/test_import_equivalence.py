@@ -1,8 +1,12 @@
 """The fast LinkedIn import gives the same contacts, identities and merge suggestions as the old path.
 
-The fast path has two parts: canonical LinkedIn keys without urlsplit (identity._LINKEDIN_FAST)
-and merge suggestions by blocks (one rapidfuzz cdist per company, set-based "provably
-different"). The reference here turns both off: every URL takes the general parser, and
+The fast path has these parts: canonical LinkedIn and email keys without the general parsers
+(identity._LINKEDIN_FAST, identity._EMAIL_FAST), contacts inserted as tuples of only the
+columns with values, large batches indexed after the insert (search index and secondary
+indexes, bulk.bulk_insert), and merge suggestions by blocks (one rapidfuzz cdist per company,
+set-based "provably different"). The reference here turns them all off: every URL and address
+takes the general parser, every contact column is bound, rows go in one by one through the
+schema's triggers and indexes, and
 suggestions come from a straightforward per-row resolver written out below -- for each new
 contact, in id order, the first 500 earlier contacts at the same company or place, fuzz.ratio of
 the sorted lowercased names >= 88, one `provably_different` query per pair -- the rules the old
@@ -22,7 +26,7 @@ import pytest
 from rapidfuzz import fuzz
 
 from companion import identity
-from companion.importers import people
+from companion.importers import bulk, people
 from companion.importers import linkedin
 from companion.importers.linkedin import import_linkedin
 from companion.store import contacts
@@ -81,16 +85,33 @@ def seed(db):
     db.conn.commit()
 
 
+def reference_insert_contacts(db, rows):
+    """The old insert: every column bound by name (None where the row has no value), one row
+    at a time through the search-index trigger."""
+    columns = people._ROW_ORDER
+    db.conn.executemany(
+        f"INSERT INTO contacts ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})",
+        [{c: row.get(c) for c in columns} for row in rows],
+    )
+
+
 def snapshot(db) -> dict:
     def table(sql):
         return db.execute(sql).fetchall()
 
+    columns = [c for c in db["contacts"].columns_dict if c not in ("created_at", "updated_at")]
+    companies = [r[0] for r in table("SELECT company FROM contacts GROUP BY company ORDER BY count(*) DESC LIMIT 5")]
     return {
-        "contacts": table(
-            "SELECT id, name, given_name, family_name, company, title, location, field_sources,"
-            " last_interaction_at, is_me FROM contacts ORDER BY id"
-        ),
-        "identities": table("SELECT id, contact_id, kind, value, url, source FROM identities ORDER BY id"),
+        "contacts": [
+            dict(zip(columns, row)) for row in table(f"SELECT {', '.join(columns)} FROM contacts ORDER BY id")
+        ],
+        "search": [
+            table(f"SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH '\"{c}\"' ORDER BY rowid")
+            for c in companies
+            if c
+        ],
+        "indexes": table("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name"),
+        "identities": table("SELECT * FROM identities ORDER BY id"),
         "suggestions": table(
             "SELECT id, contact_id, other_contact_id, score, reason, status FROM merge_suggestions ORDER BY id"
         ),
@@ -129,7 +150,10 @@ def run(tmp: Path, name: str, files: list[Path], *, reference: bool, monkeypatch
     with monkeypatch.context() as patch:
         if reference:
             patch.setattr(identity, "_LINKEDIN_FAST", re.compile(r"(?!)"))  # never matches
+            patch.setattr(identity, "_EMAIL_FAST", re.compile(r"(?!)"))
             patch.setattr(people, "suggest_similar_batch", reference_suggest_similar_batch)
+            patch.setattr(people, "_insert_contacts", reference_insert_contacts)
+            patch.setattr(bulk, "BULK_THRESHOLD", 10**9)  # row by row: triggers and indexes as they are
         db = open_db(tmp / name)
         seed(db)
         shots = []
@@ -152,8 +176,10 @@ def test_fast_import_matches_the_per_row_reference(files, monkeypatch):
     assert len(first_import["contacts"]) > 3500
     assert len(first_import["suggestions"]) >= 10
     biggest = max(
-        sum(1 for c in first_import["contacts"] if c[4] == company)
-        for company in {c[4] for c in first_import["contacts"]}
+        sum(1 for c in first_import["contacts"] if c["company"] == company)
+        for company in {c["company"] for c in first_import["contacts"]}
     )
     assert biggest > 500, "a company bigger than the 500-candidate window"
     assert len(fast[2]["changes"]) > len(fast[1]["changes"]), "the newer export changed jobs"
+    assert any(kind == "email" for _, _, kind, *_ in first_import["identities"]), "email keys are compared"
+    assert all(first_import["search"]), "the search index finds the biggest employers"
