@@ -7,6 +7,7 @@ ratio is what to watch; the aim is 30,000 connections (LinkedIn's maximum)
 in under 3 s.
 
     .venv/bin/python scripts/bench_import.py
+    .venv/bin/python scripts/bench_import.py --phases   # where the 30k clustered import's time goes
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import tempfile
 import time
 import zlib
 from pathlib import Path
+from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -272,6 +274,72 @@ def run_clustered(sizes=CLUSTERED_SIZES, repeat: int = 3) -> list[dict]:
     return out
 
 
+def phases(n: int = HEADLINE, repeat: int = 3) -> dict[str, float]:
+    """Wall milliseconds of each step of one clustered import, in process and without a profiler
+    (cProfile doubles the Python-heavy steps), best of `repeat`. Start-up and imports are the
+    command's: `kith --help` (the CLI alone) and the import's own modules."""
+    from companion.importers import linkedin, people, save
+    from companion.importers.people import import_transaction
+
+    best: dict[str, float] = {}
+
+    def timing(module, name: str, label: str, spent: dict) -> Callable[[], None]:
+        original = getattr(module, name)
+
+        def timed_call(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.perf_counter() - started
+
+        setattr(module, name, timed_call)
+        return lambda: setattr(module, name, original)
+
+    def command(args: list[str]) -> float:
+        return min(_command(args) for _ in range(repeat))
+
+    bindir = Path(sys.executable).parent
+    best["kith --help (start-up, CLI)"] = command([str(bindir / "kith"), "--help"])
+    best["python -c 'import the importer and store'"] = command(
+        [sys.executable, "-c", "import companion.cli, companion.importers.linkedin, companion.store.db"]
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        write_clustered_connections(tmp / "Connections.csv", n)
+        for r in range(repeat):
+            spent: dict[str, float] = {}
+            restore = [
+                timing(people, "_insert_contacts", "save_people: contacts insert (rows, indexes, search)", spent),
+                timing(people, "suggest_similar_batch", "save_people: merge suggestions", spent),
+                timing(save, "save_people", "save_people (all)", spent),
+                timing(save, "save_interactions", "interactions", spent),
+            ]
+            try:
+                started = time.perf_counter()
+                db = open_db(tmp / f"p{r}.db")
+                spent["open the store"] = time.perf_counter() - started
+                started = time.perf_counter()
+                export = linkedin.load_export(tmp / "Connections.csv")
+                spent["load_export (CSV, keys)"] = time.perf_counter() - started
+                started = time.perf_counter()
+                with import_transaction(db):
+                    linkedin.save_export(db, export, linkedin.find_me(db, export))
+                    spent["save_export (before commit)"] = time.perf_counter() - started
+                spent["commit"] = time.perf_counter() - started - spent["save_export (before commit)"]
+                db.close()
+            finally:
+                for undo in restore:
+                    undo()
+            inner = ("save_people: contacts insert (rows, indexes, search)", "save_people: merge suggestions")
+            spent["save_people: the rest (resolving, identities)"] = spent["save_people (all)"] - sum(
+                spent[k] for k in inner
+            )
+            for key, value in spent.items():
+                best[key] = min(best.get(key, value), value)
+    return {key: round(value * 1000, 1) for key, value in best.items()}
+
+
 def run(repeat: int = 3) -> list[dict]:
     """Each figure and its reference are the best of `repeat` runs, taken alternately."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -297,6 +365,10 @@ def run(repeat: int = 3) -> list[dict]:
 
 
 def main() -> None:
+    if "--phases" in sys.argv:
+        for name, ms in phases().items():
+            print(f"{name}: {ms} ms")
+        return
     print("name, figure_ms, reference_ms, ratio")
     for r in run_clustered() + run():
         print(f"{r['name']}, {r['figure_ms']}, {r['reference_ms']}, {r['ratio']}")
