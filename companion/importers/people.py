@@ -101,7 +101,8 @@ def lookup_identities(db: Database, keys: Iterable[tuple[str, str]]) -> dict[tup
     found = {}
     for kind, of_kind in values.items():
         for value, cid in db.execute(
-            "SELECT value, contact_id FROM identities WHERE kind = ? AND value IN (SELECT value FROM json_each(?))",
+            # json_each drives (CROSS JOIN keeps the order): one index seek per value, no temporary index
+            "SELECT i.value, i.contact_id FROM json_each(?2) j CROSS JOIN identities i ON i.kind = ?1 AND i.value = j.value",
             [kind, json.dumps(list(of_kind))],
         ):
             found[(kind, value)] = cid
