@@ -183,3 +183,30 @@ def test_touching_the_clock_keeps_search_current(db):
     db["contacts"].update(cid, {"title": "Astronaut trainer"})
     assert [r["name"] for r in db["contacts"].search("astronaut")] == ["Katherine Johnson"]
     assert not list(db["contacts"].search("mathematician"))
+
+
+def test_similar_candidates_are_the_first_500_at_the_same_company_or_place(db):
+    """The index-ordered query gives exactly what the plain OR query gives, past the 500 limit,
+    across spellings (NOCASE) and for a person known by company, place or both."""
+    import random
+
+    rng = random.Random(7)
+    companies = ["Acme", "ACME", "acme", "Globex", None]
+    places = ["Berlin", "berlin", "Paris", None]
+    for n in range(1500):
+        contacts.create_contact(
+            db, {"name": f"Person {n}", "company": rng.choice(companies), "location": rng.choice(places)}
+        )
+    reference = (
+        "SELECT id, name, company, location FROM contacts WHERE id != ? AND "
+        "(company = ? COLLATE NOCASE OR location = ? COLLATE NOCASE) ORDER BY id LIMIT 500"
+    )
+    checked = 0
+    for cid in (1, 2, 3, 250, 700, 1499):
+        me = db["contacts"].get(cid)
+        for company, location in ((me["company"], me["location"]), (me["company"], None), (None, me["location"])):
+            expected = db.execute(reference, [cid, company, location]).fetchall()
+            got = contacts.similar_candidates(db, cid, company, location)
+            assert [tuple(r) for r in got] == [tuple(r) for r in expected]
+            checked += len(expected) == 500
+    assert checked > 5  # the limit was reached, so the ordering and the cut were both compared

@@ -219,6 +219,23 @@ def dismiss_suggestion(db: Database, a: int, b: int, *, now: str | None = None) 
     )
 
 
+def similar_candidates(db: Database, contact_id: int, company: str | None, location: str | None) -> list[tuple]:
+    """(id, name, company, location) of the first 500 others, by id, at the same company or place
+    (case-insensitive). Each side reads at most 500 rows in id order straight from its NOCASE
+    index; one OR query read and sorted everyone at the company (thousands at a big employer)
+    for every new contact."""
+    return db.execute(
+        "SELECT id, name, company, location FROM ("
+        " SELECT * FROM (SELECT id, name, company, location FROM contacts"
+        "  WHERE company = :company COLLATE NOCASE AND id != :id ORDER BY id LIMIT 500)"
+        " UNION"
+        " SELECT * FROM (SELECT id, name, company, location FROM contacts"
+        "  WHERE location = :location COLLATE NOCASE AND id != :id ORDER BY id LIMIT 500)"
+        ") ORDER BY id LIMIT 500",
+        {"id": contact_id, "company": company, "location": location},
+    ).fetchall()
+
+
 def suggest_similar(db: Database, contact_id: int, *, now: str | None = None) -> None:
     """Suggest (never perform) a merge with people of a similar name at the same company or place.
 
@@ -228,11 +245,7 @@ def suggest_similar(db: Database, contact_id: int, *, now: str | None = None) ->
     me = db["contacts"].get(contact_id)
     if not me["name"] or not (me.get("company") or me.get("location")):
         return
-    candidates = db.execute(
-        "SELECT id, name, company, location FROM contacts WHERE id != ? AND "
-        "(company = ? COLLATE NOCASE OR location = ? COLLATE NOCASE) ORDER BY id LIMIT 500",
-        [contact_id, me.get("company"), me.get("location")],
-    ).fetchall()
+    candidates = similar_candidates(db, contact_id, me.get("company"), me.get("location"))
     if not candidates:
         return
     name = me["name"].lower()
