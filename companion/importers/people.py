@@ -516,22 +516,24 @@ def _similar_in_group(pool: list[int], new_ids: list[tuple[int, int]], info: dic
     distinct name is scored once against each distinct name among those 500 (one `cdist` matrix
     per group, the blocks), and the pairs are expanded after; a pair's score is fuzz.ratio itself
     (cdist works in float32)."""
+    wanted = [(cid, place) for cid, place in new_ids if place]  # place 0: nobody earlier
+    if not wanted:
+        return []
     heads = pool[:SIMILAR_CANDIDATES]
     positions: dict[str, list[int]] = {}
     for position, member in enumerate(heads):
         positions.setdefault(info[member][0], []).append(position)
     head_keys = list(positions)
-    wanted = [(cid, place) for cid, place in new_ids if place]
-    if not wanted:
-        return []
     query_keys = list(dict.fromkeys(info[cid][0] for cid, _ in wanted))
     # float32 rounding may put a pair a hair either side of the cutoff: take a margin, then keep
-    # exactly the pairs whose own fuzz.ratio passes.
+    # exactly the pairs whose own fuzz.ratio passes. Only which cells are non-zero matters (every
+    # score kept is at least the cutoff, every other one 0), so one byte per cell is enough.
     matrix = process.cdist(
         query_keys,
         head_keys,
         scorer=fuzz.ratio,
         score_cutoff=MERGE_SUGGESTION_THRESHOLD - 0.01,
+        dtype=numpy.uint8,
         workers=-1 if len(query_keys) * len(head_keys) > 200_000 else 1,
     )
     matches: dict[str, list[tuple[str, float]]] = {}
