@@ -74,7 +74,7 @@ def bulk_insert(db: Database, table: str, sql: str, rows: Sequence) -> None:
     assert db.conn.in_transaction, "bulk_insert runs inside the import's transaction"
     fts, columns = _fts_columns(db, table)
     first = db.execute(f"SELECT coalesce(max(rowid), 0) + 1 FROM [{table}]").fetchone()[0]
-    rebuild = len(rows) >= db.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0]
+    rebuild = len(rows) >= first - 1  # the batch at least doubles the table (max(rowid) bounds its size)
     with triggers_suspended(db, [f"{table}_ai"] if fts else []):
         with indexes_suspended(db, table) if rebuild else nullcontext():
             db.conn.executemany(sql, rows)
