@@ -115,7 +115,7 @@ class DatasetteProcess:
     done when the process ends, so `serve` stops everything with it.
     """
 
-    NICE = 5  # the companion's captures first when both want the CPU
+    NICE = 10  # below the companion and its extraction workers (nice 5): captures first when all want the CPU
 
     def __init__(self, db_path: Path, port: int):
         self.db_path, self.port = db_path, port

@@ -242,7 +242,8 @@ def suggest_similar(db: Database, contact_id: int, *, now: str | None = None) ->
     The names are scored first (one rapidfuzz call over all candidates); only the few that score
     high enough are checked for conflicting identities. Checking every candidate first cost one
     query each, up to 500 per saved profile, on the writer's thread."""
-    me = db["contacts"].get(contact_id)
+    row = db.execute("SELECT name, company, location FROM contacts WHERE id = ?", [contact_id]).fetchone()
+    me = dict(zip(("name", "company", "location"), row))
     if not me["name"] or not (me.get("company") or me.get("location")):
         return
     candidates = similar_candidates(db, contact_id, me.get("company"), me.get("location"))
