@@ -138,3 +138,69 @@ async def test_a_lone_call_commits_by_itself(writer, groups, tmp_path):
     assert await writer.run_grouped(_insert, "only") == 1
     assert groups == [1]
     assert _values(tmp_path / "kith.db") == ["only"]
+
+
+def _save_person(db, fields: dict, identities: list[dict], pause: float = 0.0) -> int:
+    from companion.store.contacts import resolve_and_upsert
+
+    with db.atomic():
+        time.sleep(pause)
+        return resolve_and_upsert(db, fields, identities, now="2026-11-29T12:00:00Z")[0]
+
+
+def _people(seed: int, n: int, first_id: int) -> list[tuple[dict, list[dict]]]:
+    """People from small name pools at a few employers and places (spelled in varying case), half
+    with a LinkedIn key (two different keys: provably two people), half with only an email."""
+    import random
+
+    rng = random.Random(seed)
+    firsts, lasts = ["Ann", "Anne", "Jon", "John", "Maria", "Mario"], ["Lee", "Li", "Smith", "Smyth", "Garcia"]
+    out = []
+    for i in range(first_id, first_id + n):
+        fields = {
+            "name": f"{rng.choice(firsts)} {rng.choice(lasts)}",
+            "company": rng.choice(["Acme", "ACME", "Globex", None]),
+            "location": rng.choice(["Berlin", "berlin", None]),
+        }
+        if rng.random() < 0.5:
+            ident = {"kind": "linkedin", "value": f"https://www.linkedin.com/in/p{i}/", "url": None}
+        else:
+            ident = {"kind": "email", "value": f"p{i}@example.com", "url": None}
+        out.append((fields, [ident]))
+    return out
+
+
+async def test_grouped_new_contacts_get_the_suggestions_they_get_one_by_one(tmp_path, groups):
+    """A group's new contacts are checked for similar names together at its end (one candidate
+    read per company): the suggestions are exactly those of saving the same people one by one,
+    past the 500-candidate limit, across spellings and with identities that tell people apart."""
+    seed = _people(1, 700, 0)
+    arrivals = _people(2, 60, 10_000)
+    suggestions = {}
+    for mode in ("one by one", "grouped"):
+        writer = DbThread(tmp_path / f"{mode}.db")
+        try:
+            for fields, idents in seed:
+                await writer.run(_save_person, fields, idents)
+            if mode == "one by one":
+                for fields, idents in arrivals:
+                    await writer.run(_save_person, fields, idents)
+            else:
+                await asyncio.gather(
+                    *(
+                        writer.run_grouped(_save_person, f, i, 0.001 if n == 0 else 0.0)
+                        for n, (f, i) in enumerate(arrivals)
+                    )
+                )
+
+            def read(db):
+                return db.execute(
+                    "SELECT contact_id, other_contact_id, score, reason, status FROM merge_suggestions ORDER BY 1, 2"
+                ).fetchall()
+
+            suggestions[mode] = await writer.run(read)
+        finally:
+            writer.close()
+    assert max(groups) > 5, groups  # the arrivals really were grouped
+    assert len(suggestions["one by one"]) > 20  # and there was something to suggest
+    assert suggestions["grouped"] == suggestions["one by one"]

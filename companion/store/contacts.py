@@ -190,7 +190,11 @@ def resolve_and_upsert(
     for other in dict.fromkeys(others):
         suggest_merge(db, contact_id, other, 100.0, "they share an identity", now=now)
     if created:
-        suggest_similar(db, contact_id, now=now)
+        pending = getattr(db, "similar_pending", None)
+        if pending is not None:  # the writer's group commit checks its new contacts together
+            pending.append(contact_id)
+        else:
+            suggest_similar(db, contact_id, now=now)
     return contact_id, created
 
 
@@ -243,13 +247,52 @@ def suggest_similar(db: Database, contact_id: int, *, now: str | None = None) ->
     high enough are checked for conflicting identities. Checking every candidate first cost one
     query each, up to 500 per saved profile, on the writer's thread."""
     row = db.execute("SELECT name, company, location FROM contacts WHERE id = ?", [contact_id]).fetchone()
-    me = dict(zip(("name", "company", "location"), row))
-    if not me["name"] or not (me.get("company") or me.get("location")):
+    name, company, location = row
+    if name and (company or location):
+        _suggest_among(db, contact_id, name, company, similar_candidates(db, contact_id, company, location), now)
+
+
+def suggest_similar_many(db: Database, contact_ids: Iterable[int], *, now: str | None = None) -> None:
+    """`suggest_similar` for contacts created one after another in this transaction, each as if
+    checked right after its creation (against the people with a smaller id: the ones that existed
+    then). One candidate read per company and per place serves them all; the writer's group
+    commit runs this once per group instead of once per new contact."""
+    ids = sorted(set(contact_ids))
+    if not ids:
         return
-    candidates = similar_candidates(db, contact_id, me.get("company"), me.get("location"))
+    sides: dict[tuple[str, str], list[tuple]] = {}
+
+    def side(column: str, value: str | None) -> list[tuple]:
+        # The first 500 at this company (or place) by id; those before a contact are a prefix.
+        if value is None:
+            return []
+        if (column, value) not in sides:
+            sides[column, value] = db.execute(
+                f"SELECT id, name, company, location FROM contacts WHERE {column} = ? COLLATE NOCASE"
+                " ORDER BY id LIMIT 500",
+                [value],
+            ).fetchall()
+        return sides[column, value]
+
+    rows = db.execute(
+        "SELECT id, name, company, location FROM contacts WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+        [json.dumps(ids)],
+    ).fetchall()
+    for contact_id, name, company, location in rows:
+        if not name or not (company or location):
+            continue
+        earlier = [r for r in side("company", company) if r[0] < contact_id]
+        earlier += [r for r in side("location", location) if r[0] < contact_id]
+        candidates = sorted(dict((r[0], tuple(r)) for r in earlier).values())[:500]
+        _suggest_among(db, contact_id, name, company, candidates, now)
+
+
+def _suggest_among(
+    db: Database, contact_id: int, name: str, company: str | None, candidates: list, now: str | None
+) -> None:
     if not candidates:
         return
-    name = me["name"].lower()
+    name = name.lower()
     # cdist's float32 scores only pick the few worth a look (a hair below the line, for rounding);
     # each kept score is the exact float64 one, as before.
     rough = process.cdist(
@@ -258,13 +301,13 @@ def suggest_similar(db: Database, contact_id: int, *, now: str | None = None) ->
         scorer=fuzz.token_sort_ratio,
         score_cutoff=MERGE_SUGGESTION_THRESHOLD - 0.01,
     )[0]
-    for (other_id, other_name, company, location), near in zip(candidates, rough):
+    for (other_id, other_name, other_company, _), near in zip(candidates, rough):
         if not near:
             continue
         score = fuzz.token_sort_ratio(name, (other_name or "").lower())
         if score < MERGE_SUGGESTION_THRESHOLD or provably_different(db, contact_id, other_id):
             continue
-        same = "company" if company and me.get("company") and company.lower() == me["company"].lower() else "location"
+        same = "company" if other_company and company and other_company.lower() == company.lower() else "location"
         suggest_merge(
             db, contact_id, other_id, float(score), f"similar name ({score:.0f}%) and the same {same}", now=now
         )

@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterator, TypeVar
 from sqlite_utils import Database
 
 from ..privacy import create_private_file, private_dir, remember_created_dir
+from .contacts import suggest_similar_many
 from .schema import ensure_db_shape
 
 T = TypeVar("T")
@@ -51,6 +52,8 @@ class KithDatabase(Database):
     """
 
     begin_sql = "BEGIN IMMEDIATE"
+    # While the writer runs a group (`_commit_group`): new contacts whose similar-name check waits.
+    similar_pending: list[int] | None = None
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator["KithDatabase"]:
@@ -137,6 +140,9 @@ def _commit_group(db: Database, calls: list[tuple[Callable, tuple]]) -> list[tup
     except Exception as exc:  # noqa: BLE001 - each call gets the error
         return [(False, exc)] * len(calls)
     outcomes: list[tuple[bool, Any]] = []
+    # New contacts' similar-name checks wait for the end of the group and run together (one
+    # candidate read per company instead of one per contact): `contacts.resolve_and_upsert`.
+    db.similar_pending = []
     for n, (fn, args) in enumerate(calls):
         try:
             outcomes.append((True, fn(db, *args)))
@@ -144,13 +150,17 @@ def _commit_group(db: Database, calls: list[tuple[Callable, tuple]]) -> list[tup
             if not db.conn.in_transaction:
                 # The error ended the whole transaction (a RAISE(ROLLBACK) trigger, a full disk):
                 # the calls before it lost their writes, so each of them and the rest runs alone.
+                db.similar_pending = None
                 return (
                     [_alone(db, f, a) for f, a in calls[:n]]
                     + [(False, exc)]
                     + [_alone(db, f, a) for f, a in calls[n + 1 :]]
                 )
             outcomes.append((False, exc))
+    pending, db.similar_pending = db.similar_pending, None
     try:
+        if pending:
+            suggest_similar_many(db, pending)
         db.conn.execute("COMMIT")
     except Exception as exc:  # noqa: BLE001 - nothing in the group is durable
         db.rollback()
