@@ -7,6 +7,7 @@ arrived by a different door.
 
 from __future__ import annotations
 
+import bisect
 import json
 from typing import Iterable
 
@@ -260,7 +261,8 @@ def suggest_similar_many(db: Database, contact_ids: Iterable[int], *, now: str |
     ids = sorted(set(contact_ids))
     if not ids:
         return
-    sides: dict[tuple[str, str], list[tuple]] = {}
+    sides: dict[tuple[str, str | None], list[tuple]] = {}
+    pools: dict[tuple, tuple[list[tuple], list[int], list[str]]] = {}
 
     def side(column: str, value: str | None) -> list[tuple]:
         # The first 500 at this company (or place) by id; those before a contact are a prefix.
@@ -274,6 +276,13 @@ def suggest_similar_many(db: Database, contact_ids: Iterable[int], *, now: str |
             ).fetchall()
         return sides[column, value]
 
+    def pool(company: str | None, location: str | None) -> tuple[list[tuple], list[int], list[str]]:
+        # Both sides merged by id: the first 500 before any contact are in it, and a prefix of it.
+        if (company, location) not in pools:
+            rows = sorted({r[0]: tuple(r) for r in side("company", company) + side("location", location)}.values())
+            pools[company, location] = (rows, [r[0] for r in rows], [(r[1] or "").lower() for r in rows])
+        return pools[company, location]
+
     rows = db.execute(
         "SELECT id, name, company, location FROM contacts WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
         [json.dumps(ids)],
@@ -281,15 +290,21 @@ def suggest_similar_many(db: Database, contact_ids: Iterable[int], *, now: str |
     for contact_id, name, company, location in rows:
         if not name or not (company or location):
             continue
-        earlier = [r for r in side("company", company) if r[0] < contact_id]
-        earlier += [r for r in side("location", location) if r[0] < contact_id]
-        candidates = sorted(dict((r[0], tuple(r)) for r in earlier).values())[:500]
-        _suggest_among(db, contact_id, name, company, candidates, now)
+        candidates, pool_ids, names = pool(company, location)
+        cut = min(bisect.bisect_left(pool_ids, contact_id), 500)
+        _suggest_among(db, contact_id, name, company, candidates[:cut], now, names[:cut])
 
 
 def _suggest_among(
-    db: Database, contact_id: int, name: str, company: str | None, candidates: list, now: str | None
+    db: Database,
+    contact_id: int,
+    name: str,
+    company: str | None,
+    candidates: list,
+    now: str | None,
+    names: list[str] | None = None,
 ) -> None:
+    """Score `name` against the candidates' names (`names`: them lowercased, when already known)."""
     if not candidates:
         return
     name = name.lower()
@@ -297,7 +312,7 @@ def _suggest_among(
     # each kept score is the exact float64 one, as before.
     rough = process.cdist(
         [name],
-        [(other_name or "").lower() for _, other_name, _, _ in candidates],
+        names if names is not None else [(other_name or "").lower() for _, other_name, _, _ in candidates],
         scorer=fuzz.token_sort_ratio,
         score_cutoff=MERGE_SUGGESTION_THRESHOLD - 0.01,
     )[0]
