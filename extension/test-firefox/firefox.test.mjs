@@ -118,10 +118,20 @@ firefoxTest('the event page is unloaded while a capture waits; the alarm wakes i
 
 firefoxTest('captures beyond Chrome\'s 10 MB storage quota wait and are sent', async ({ ext, companion, pages }) => {
   await ext.pair(companion, ext.control);
-  // Two ~6 MB profile pages (12 MB queued; chrome.storage.local.QUOTA_BYTES is 10 MB without unlimitedStorage).
+  // Two ~7 MB profile pages (over 12 MB queued; chrome.storage.local.QUOTA_BYTES is 10 MB without
+  // unlimitedStorage). The shortcut sends a page compressed (html_z), so the filler is seeded
+  // pseudo-random text, which zlib cannot shrink below the quota as it would repeated words.
   const base = fs.readFileSync(path.join(PAGES_DIR, 'people', 'ada-lovelace.html'), 'utf8');
-  const words = 'notation engine loom punch card memory register program analysis bernoulli '.repeat(12);
-  const filler = `<div hidden>${Array.from({ length: 7_000 }, (_, i) => `<p>${i} ${words}</p>`).join('')}</div>`;
+  const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  let seed = 12345;
+  const random = () => { // mulberry32
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const word = () => Array.from({ length: 8 }, () => ALPHABET[Math.floor(random() * ALPHABET.length)]).join('');
+  const filler = `<div hidden>${Array.from({ length: 7_500 }, (_, i) => `<p>${i} ${Array.from({ length: 100 }, word).join(' ')}</p>`).join('')}</div>`;
   const big = base.replace('</body>', `${filler}</body>`);
   pages.addPrefix('/big/', big);
   const tabs = [];
