@@ -431,6 +431,17 @@ def suggest_similar_batch(db: Database, new_ids: list[int], *, now: str | None =
     by_location: dict[str, tuple[tuple[str, str], list[int]]] = {}
     blocks: dict[tuple[str, str], list[tuple[int, int]]] = {}  # group -> (new id, its place in the group)
     both: list[tuple[int, tuple[str, str], tuple[str, str]]] = []  # new ids with a company and a place
+
+    def join(index: dict, tag: str, value: str, cid: int) -> tuple[tuple[str, str], int]:
+        """Add `cid` to the group of this spelling of a company or place: (the group's key, its place)."""
+        found = index.get(value)
+        if found is None:
+            group = (tag, _ascii_lower(value))
+            found = index[value] = (group, groups.setdefault(group, []))
+        group, pool = found
+        pool.append(cid)
+        return group, len(pool) - 1
+
     # Everyone sharing a company or place with a new contact, in id order (the new ones among them);
     # lower() in SQL is what `suggest_similar` compares.
     for cid, name, company, location in db.execute(
@@ -447,21 +458,9 @@ def suggest_similar_batch(db: Database, new_ids: list[int], *, now: str | None =
         info[cid] = (key, company)
         company_group = location_group = None
         if company:
-            found = by_company.get(company)
-            if found is None:
-                group = ("c", _ascii_lower(company))
-                found = by_company[company] = (group, groups.setdefault(group, []))
-            company_group, pool = found
-            place = len(pool)
-            pool.append(cid)
+            company_group, place = join(by_company, "c", company, cid)
         if location:
-            found = by_location.get(location)
-            if found is None:
-                group = ("l", _ascii_lower(location))
-                found = by_location[location] = (group, groups.setdefault(group, []))
-            location_group, pool = found
-            place = len(pool)
-            pool.append(cid)
+            location_group, place = join(by_location, "l", location, cid)
         if cid in fresh and name:
             if company_group and location_group:
                 both.append((cid, company_group, location_group))
