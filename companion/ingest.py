@@ -46,11 +46,6 @@ def compress_page(html: str) -> bytes:
     return zlib.compress(html.encode("utf-8", "replace"), RAW_COMPRESSION_LEVEL)
 
 
-def compress_html(html: str) -> tuple[bytes, str]:
-    data = html.encode("utf-8", "replace")
-    return zlib.compress(data, RAW_COMPRESSION_LEVEL), hashlib.sha256(data).hexdigest()
-
-
 def decompress_html(blob: bytes | None) -> str:
     return zlib.decompress(blob).decode("utf-8", "replace") if blob else ""
 
@@ -146,7 +141,7 @@ def unparsed(capture: dict, error: str) -> dict:
         }
     }
     if page is not None:
-        prepared["html_z"], prepared["html_sha256"] = compress_html(page)
+        prepared["html_z"], prepared["html_sha256"] = compress_page(page), _page_sha256(page).hex()
     return prepared
 
 
@@ -193,13 +188,14 @@ class Extractor:
         for future in [self._pool.submit(int, 0) for _ in range(self.workers)]:
             future.result()
 
-    async def prepare(self, capture: dict, keep_raw: bool = True) -> dict:
-        """`keep_raw=False` is a preview: its extraction is remembered for the Save that follows."""
+    async def prepare(self, capture: dict, keep_raw: bool = True, hashes: dict | None = None) -> dict:
+        """`keep_raw=False` is a preview: its extraction is remembered for the Save that follows.
+        `hashes`: the pages' SHA-256 when the caller has them (`protocol.page_hashes`)."""
         loop = asyncio.get_running_loop()
         known = self._known() if keep_raw else None
         try:
             prepared = await asyncio.wait_for(
-                loop.run_in_executor(self._pool, prepare, capture, keep_raw, None, known), EXTRACT_TIMEOUT_S
+                loop.run_in_executor(self._pool, prepare, capture, keep_raw, hashes, known), EXTRACT_TIMEOUT_S
             )
             if not keep_raw:
                 self._remember(capture, prepared)
@@ -247,7 +243,8 @@ class Extractor:
 
 async def ingest(capture: dict, writer: DbThread, extractor: Extractor, reader: DbThread | None = None) -> dict:
     """A validated capture to a committed one. A replay returns the stored result without re-parsing."""
-    digest = payload_digest(capture)  # small bodies only (see ingest_body): well under a millisecond
+    hashes = page_hashes(capture)  # small bodies only (see ingest_body): well under a millisecond
+    digest = payload_digest(capture, hashes)
     prepared = None
     if _needs_work(capture):
         # Worth a look before the extraction; `save_capture` recognises any replay in its transaction.
@@ -255,7 +252,7 @@ async def ingest(capture: dict, writer: DbThread, extractor: Extractor, reader: 
         earlier = await (reader or writer).run(existing_capture, capture["capture_id"], digest)
         if earlier is not None:
             return earlier
-        prepared = await extractor.prepare(capture)
+        prepared = await extractor.prepare(capture, hashes=hashes)
     return await writer.run_grouped(save_capture, capture, digest, prepared)
 
 

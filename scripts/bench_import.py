@@ -38,6 +38,19 @@ PREAMBLE = (
 MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 
 
+def _connection_row(rng: random.Random, first: str, last: str, url: str, email: str, companies, weights) -> list:
+    """One Connections.csv row: the company Zipf-drawn, a function and a date."""
+    return [
+        first,
+        last,
+        url,
+        email,
+        rng.choices(companies, cum_weights=weights)[0],
+        rng.choice(FUNCTIONS),
+        f"{rng.randint(1, 28):02d} {rng.choice(MONTHS)} {rng.randint(2008, 2024)}",
+    ]
+
+
 def write_connections(path: Path, n: int, seed: int = 1) -> list[tuple[str, str]]:
     """A realistic Connections.csv (preamble, Zipf companies, few emails); returns (name, url) per row."""
     rng = random.Random(seed)
@@ -52,17 +65,7 @@ def write_connections(path: Path, n: int, seed: int = 1) -> list[tuple[str, str]
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             url = f"https://www.linkedin.com/in/{first.lower()}-{last.lower()}-{i:x}".replace(" ", "-")
             email = f"{first.lower()}.{i}@example.com" if rng.random() < 0.1 else ""
-            w.writerow(
-                [
-                    first,
-                    last,
-                    url,
-                    email,
-                    rng.choices(companies, cum_weights=weights)[0],
-                    rng.choice(FUNCTIONS),
-                    f"{rng.randint(1, 28):02d} {rng.choice(MONTHS)} {rng.randint(2008, 2024)}",
-                ]
-            )
+            w.writerow(_connection_row(rng, first, last, url, email, companies, weights))
             people.append((f"{first} {last}", url))
     return people
 
@@ -103,17 +106,7 @@ def write_clustered_connections(path: Path, n: int, seed: int = 1) -> list[tuple
                 else:
                     url = f"http://www.linkedin.com/in/{slug}-{i:x}/"
             email = f"{first.lower()}.{last.lower()}{i}@example.com".replace(" ", "") if rng.random() < 0.03 else ""
-            w.writerow(
-                [
-                    first,
-                    last,
-                    url,
-                    email,
-                    rng.choices(companies, cum_weights=weights)[0],
-                    rng.choice(FUNCTIONS),
-                    f"{rng.randint(1, 28):02d} {rng.choice(MONTHS)} {rng.randint(2008, 2024)}",
-                ]
-            )
+            w.writerow(_connection_row(rng, first, last, url, email, companies, weights))
             people.append((f"{first} {last}", url))
     return people
 

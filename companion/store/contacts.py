@@ -16,6 +16,7 @@ from sqlite_utils import Database
 
 from ..identity import SHARED_KINDS, same_person_name
 from ..timeutil import now_iso
+from .db import defer_to_group_end
 from .rows import insert_row
 
 # Columns a profile may fill, in the order they are shown.
@@ -191,10 +192,8 @@ def resolve_and_upsert(
     for other in dict.fromkeys(others):
         suggest_merge(db, contact_id, other, 100.0, "they share an identity", now=now)
     if created:
-        pending = getattr(db, "similar_pending", None)
-        if pending is not None:  # the writer's group commit checks its new contacts together
-            pending.append(contact_id)
-        else:
+        # In the writer's group commit, the group's new contacts are checked together at its end.
+        if not defer_to_group_end(db, suggest_similar_many, contact_id):
             suggest_similar(db, contact_id, now=now)
     return contact_id, created
 

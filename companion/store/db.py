@@ -20,7 +20,6 @@ from typing import Any, Callable, Iterator, TypeVar
 from sqlite_utils import Database
 
 from ..privacy import create_private_file, private_dir, remember_created_dir
-from .contacts import suggest_similar_many
 from .schema import ensure_db_shape
 
 T = TypeVar("T")
@@ -52,8 +51,8 @@ class KithDatabase(Database):
     """
 
     begin_sql = "BEGIN IMMEDIATE"
-    # While the writer runs a group (`_commit_group`): new contacts whose similar-name check waits.
-    similar_pending: list[int] | None = None
+    # While the writer runs a group (`_commit_group`): work waiting for the group's end (see `defer_to_group_end`).
+    deferred: dict[Callable, list] | None = None
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator["KithDatabase"]:
@@ -140,9 +139,7 @@ def _commit_group(db: Database, calls: list[tuple[Callable, tuple]]) -> list[tup
     except Exception as exc:  # noqa: BLE001 - each call gets the error
         return [(False, exc)] * len(calls)
     outcomes: list[tuple[bool, Any]] = []
-    # New contacts' similar-name checks wait for the end of the group and run together (one
-    # candidate read per company instead of one per contact): `contacts.resolve_and_upsert`.
-    db.similar_pending = []
+    db.deferred = {}
     for n, (fn, args) in enumerate(calls):
         try:
             outcomes.append((True, fn(db, *args)))
@@ -150,22 +147,34 @@ def _commit_group(db: Database, calls: list[tuple[Callable, tuple]]) -> list[tup
             if not db.conn.in_transaction:
                 # The error ended the whole transaction (a RAISE(ROLLBACK) trigger, a full disk):
                 # the calls before it lost their writes, so each of them and the rest runs alone.
-                db.similar_pending = None
+                db.deferred = None
                 return (
                     [_alone(db, f, a) for f, a in calls[:n]]
                     + [(False, exc)]
                     + [_alone(db, f, a) for f, a in calls[n + 1 :]]
                 )
             outcomes.append((False, exc))
-    pending, db.similar_pending = db.similar_pending, None
+    deferred, db.deferred = db.deferred, None
     try:
-        if pending:
-            suggest_similar_many(db, pending)
+        for fn, items in deferred.items():
+            fn(db, items)
         db.conn.execute("COMMIT")
     except Exception as exc:  # noqa: BLE001 - nothing in the group is durable
         db.rollback()
         return [(False, exc)] * len(calls)
     return outcomes
+
+
+def defer_to_group_end(db: Database, fn: Callable[[Database, list], Any], item: Any) -> bool:
+    """Inside a group commit, queue `item` for one `fn(db, items)` call at the group's end (before its
+    COMMIT) and return True; outside one, return False and let the caller do the work now.
+
+    Why: some work is much cheaper for many items at once (the similar-name check of new contacts
+    reads its candidates once per company instead of once per contact)."""
+    if getattr(db, "deferred", None) is None:
+        return False
+    db.deferred.setdefault(fn, []).append(item)
+    return True
 
 
 def _alone(db: Database, fn: Callable, args: tuple) -> tuple[bool, Any]:
