@@ -99,6 +99,11 @@ def prepare(capture: dict, keep_raw: bool = True, hashes=None, known: dict | Non
 # Bodies above this size are decoded, validated and hashed in a worker process, not in the
 # server: json.loads and the digest of a 2 MB page hold the GIL for ~20 ms, a thread does not help.
 INLINE_BODY = 256 * 1024
+# A capture body over this size carries a page: it goes to the pool whole, not decoded here first.
+# Under load the companion's process is bound by its one GIL (the event loop and the writer's
+# Python share it); decoding, hashing and pickling a 40 KB profile page for the pool took ~0.45 ms
+# of it per capture, where sending the raw bytes costs a copy.
+POOL_BODY = 16 * 1024
 _PAGE_FIELDS = ("html", "page_html", RAW_PAGE)
 
 
@@ -264,7 +269,7 @@ async def ingest_body(
     A big body is decoded, hashed and extracted in the pool first; `save_capture`
     still recognises a replay (or a conflicting reuse of the id) in its transaction.
     """
-    if len(body) <= INLINE_BODY and b'"html_z"' not in body:  # a compressed page is inflated in the pool
+    if len(body) <= POOL_BODY and b'"html_z"' not in body:  # a compressed page is inflated in the pool
         return await ingest(parse_capture(decode_json(body)), writer, extractor, reader)
     started = time.perf_counter()
     capture, digest, prepared = await extractor.decode_and_prepare(body)

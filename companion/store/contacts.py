@@ -315,9 +315,8 @@ def _suggest_among(
         scorer=fuzz.token_sort_ratio,
         score_cutoff=MERGE_SUGGESTION_THRESHOLD - 0.01,
     )[0]
-    for (other_id, other_name, other_company, _), near in zip(candidates, rough):
-        if not near:
-            continue
+    for index in rough.nonzero()[0].tolist():  # the few above the line, not all (up to 500) candidates
+        other_id, other_name, other_company, _ = candidates[index]
         score = fuzz.token_sort_ratio(name, (other_name or "").lower())
         if score < MERGE_SUGGESTION_THRESHOLD or provably_different(db, contact_id, other_id):
             continue
