@@ -34,9 +34,9 @@ from sqlite_utils import Database
 
 from ..identity import SHARED_KINDS, same_person_name
 from ..store.contacts import (
-    _SINGLE_VALUED_KINDS,
     MERGE_SUGGESTION_THRESHOLD,
     PROFILE_COLUMNS,
+    provably_different_pairs,
     suggest_merge,
     update_contact,
 )
@@ -487,7 +487,7 @@ def suggest_similar_batch(db: Database, new_ids: list[int], *, now: str | None =
         found_pairs += _similar_in_group(groups[group], block, info)
     # In the order one-by-one creation would make them: by new contact, best score first.
     found_pairs.sort(key=lambda pair: (pair[0], -pair[2], pair[1]))
-    apart = _provably_different_pairs(db, found_pairs)
+    apart = provably_different_pairs(db, found_pairs)
     rows = []
     for cid, other, score in found_pairs:
         if (cid, other) in apart:
@@ -553,26 +553,3 @@ def _similar_in_group(pool: list[int], new_ids: list[tuple[int, int]], info: dic
                     break
                 out.append((cid, heads[position], score))
     return out
-
-
-def _provably_different_pairs(db: Database, pairs: list[tuple[int, int, float]]) -> set[tuple[int, int]]:
-    """`store.contacts.provably_different` for many pairs in one query: two contacts holding
-    different values of a key a person has only one of (LinkedIn, GitHub, X) are two people."""
-    if not pairs:
-        return set()
-    ids = {i for cid, other, _ in pairs for i in (cid, other)}
-    keys: dict[int, dict[str, set[str]]] = {}
-    # json_each drives the join (CROSS JOIN keeps that order): one contact_id index seek per contact,
-    # not a scan of every LinkedIn key tested against the list.
-    for cid, kind, value in db.execute(
-        "SELECT i.contact_id, i.kind, i.value FROM json_each(?) j CROSS JOIN identities i ON i.contact_id = j.value"
-        f" WHERE i.kind IN ({', '.join('?' * len(_SINGLE_VALUED_KINDS))})",
-        [ids_json(ids), *_SINGLE_VALUED_KINDS],
-    ):
-        keys.setdefault(cid, {}).setdefault(kind, set()).add(value)
-    apart = set()
-    for cid, other, _ in pairs:
-        mine, theirs = keys.get(cid), keys.get(other)
-        if mine and theirs and any(kind in theirs and len(values | theirs[kind]) > 1 for kind, values in mine.items()):
-            apart.add((cid, other))
-    return apart

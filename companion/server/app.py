@@ -10,7 +10,7 @@ from aiohttp import web
 from ..ingest import Extractor
 from ..loopback import SECURITY_HEADERS
 from ..store.auth import AuthStore
-from ..store.db import DbThread, register_writer, unregister_writer
+from ..store.db import Checkpointer, DbThread, register_writer, unregister_writer
 from .keys import AUTH, EXTRACTOR, READER, SETTINGS, WRITER, Settings
 from .middleware import errors_middleware, security_middleware
 from .routes import setup_routes
@@ -24,9 +24,12 @@ async def _database(app: web.Application):
     app[AUTH] = await loop.run_in_executor(
         None, lambda: DbThread(settings.db_path, opener=lambda: AuthStore(settings.db_path), name="kith-auth")
     )
+    await app[WRITER].run(lambda db: db.execute("PRAGMA wal_autocheckpoint = 0"))
+    checkpointer = await loop.run_in_executor(None, Checkpointer, settings.db_path)
     register_writer(app[WRITER])
     yield
     unregister_writer(app[WRITER])
+    checkpointer.close()
     app[AUTH].close()
     app[READER].close()
     app[WRITER].close()

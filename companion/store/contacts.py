@@ -11,6 +11,7 @@ import bisect
 import json
 from typing import Iterable
 
+import orjson
 from rapidfuzz import fuzz, process
 from sqlite_utils import Database
 
@@ -268,11 +269,14 @@ def suggest_similar_many(db: Database, contact_ids: Iterable[int], *, now: str |
         if value is None:
             return []
         if (column, value) not in sides:
-            sides[column, value] = db.execute(
-                f"SELECT id, name, company, location FROM contacts WHERE {column} = ? COLLATE NOCASE"
-                " ORDER BY id LIMIT 500",
+            # As one JSON row: fetching 500 rows is 500 steps, each giving up and taking back the
+            # GIL, which the companion's event loop holds much of the time under load.
+            (found,) = db.execute(
+                "SELECT json_group_array(json_array(id, name, company, location)) FROM (SELECT id, name,"
+                f" company, location FROM contacts WHERE {column} = ? COLLATE NOCASE ORDER BY id LIMIT 500)",
                 [value],
-            ).fetchall()
+            ).fetchone()
+            sides[column, value] = [tuple(row) for row in orjson.loads(found)]
         return sides[column, value]
 
     def pool(company: str | None, location: str | None) -> tuple[list[tuple], list[int], list[str]]:
@@ -315,10 +319,15 @@ def _suggest_among(
         scorer=fuzz.token_sort_ratio,
         score_cutoff=MERGE_SUGGESTION_THRESHOLD - 0.01,
     )[0]
+    similar = []
     for index in rough.nonzero()[0].tolist():  # the few above the line, not all (up to 500) candidates
         other_id, other_name, other_company, _ = candidates[index]
         score = fuzz.token_sort_ratio(name, (other_name or "").lower())
-        if score < MERGE_SUGGESTION_THRESHOLD or provably_different(db, contact_id, other_id):
+        if score >= MERGE_SUGGESTION_THRESHOLD:
+            similar.append((contact_id, other_id, score, other_company))
+    apart = provably_different_pairs(db, similar)  # one query for them all, not one per candidate
+    for _, other_id, score, other_company in similar:
+        if (contact_id, other_id) in apart:
             continue
         same = "company" if other_company and company and other_company.lower() == company.lower() else "location"
         suggest_merge(
@@ -350,6 +359,29 @@ def provably_different(db: Database, a: int, b: int) -> bool:
         [a, b, *_SINGLE_VALUED_KINDS],
     ).fetchone()
     return row is not None
+
+
+def provably_different_pairs(db: Database, pairs: list[tuple]) -> set[tuple[int, int]]:
+    """`provably_different` for many (a, b, ...) pairs in one query: two contacts holding
+    different values of a key a person has only one of (LinkedIn, GitHub, X) are two people."""
+    if not pairs:
+        return set()
+    ids = {i for cid, other, *_ in pairs for i in (cid, other)}
+    keys: dict[int, dict[str, set[str]]] = {}
+    # json_each drives the join (CROSS JOIN keeps that order): one contact_id index seek per contact,
+    # not a scan of every LinkedIn key tested against the list.
+    for cid, kind, value in db.execute(
+        "SELECT i.contact_id, i.kind, i.value FROM json_each(?) j CROSS JOIN identities i ON i.contact_id = j.value"
+        f" WHERE i.kind IN ({', '.join('?' * len(_SINGLE_VALUED_KINDS))})",
+        [json.dumps(list(ids)), *_SINGLE_VALUED_KINDS],
+    ):
+        keys.setdefault(cid, {}).setdefault(kind, set()).add(value)
+    apart = set()
+    for cid, other, *_ in pairs:
+        mine, theirs = keys.get(cid), keys.get(other)
+        if mine and theirs and any(kind in theirs and len(values | theirs[kind]) > 1 for kind, values in mine.items()):
+            apart.add((cid, other))
+    return apart
 
 
 def set_tags(db: Database, contact_id: int, tags: Iterable[str], *, replace: bool = False) -> None:
