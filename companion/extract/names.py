@@ -59,8 +59,11 @@ def _squash(s: str) -> str:
     return " ".join(s.split())
 
 
-def clean_name(raw) -> dict:
-    """Split a display name into name, given/family name, pronouns and credentials (all may be None)."""
+def clean_name(raw, *, split: bool = True) -> dict:
+    """Split a display name into name, given/family name, pronouns and credentials (all may be None).
+
+    `split=False` leaves given/family None: nameparser is most of a profile page's extraction time,
+    and a page's separate given and family names only need their `name` cleaned."""
     result = {"name": None, "given_name": None, "family_name": None, "pronouns": None, "credentials": None}
     if not isinstance(raw, str):
         return result
@@ -115,9 +118,8 @@ def clean_name(raw) -> dict:
     if not s:
         return result
     result["name"] = s
-    given, family = split_name(s)
-    result["given_name"] = given
-    result["family_name"] = family
+    if split:
+        result["given_name"], result["family_name"] = split_name(s)
     return result
 
 

@@ -190,4 +190,4 @@ def _s(v):
 def _clean_part(v):
     if not isinstance(v, str):
         return None
-    return clean_name(v)["name"]
+    return clean_name(v, split=False)["name"]
