@@ -14,14 +14,13 @@ import multiprocessing
 import time
 import zlib
 from collections import OrderedDict
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 
 from .extract import extract_page, extract_selection
 from .errors import ApiError
 from .protocol import RAW_PAGE, decode_json, page_hashes, parse_capture, payload_digest
 from .store.captures import existing_capture, save_capture
 from .store.db import DbThread
+from .worker_pool import WorkerDied, WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -163,21 +162,17 @@ class Extractor:
             self._previewed.popitem(last=False)
         return {key: extraction for key, (_, extraction) in self._previewed.items()} or None
 
-    def _new_pool(self) -> ProcessPoolExecutor:
+    def _new_pool(self) -> WorkerPool:
         # forkserver: workers fork from a clean, single-threaded server process,
         # never from the server with its event loop and writer thread.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["companion.ingest"])
-        # The workers run at the companion's own priority; only Datasette's process is niced
-        # (`serve.DatasetteProcess.NICE`). Measured: niced to 10, and still at 5, beside Datasette's
+        # The workers run at the companion's own priority; Datasette's process gives way to both
+        # (`serve.yield_cpu_to_captures`). Measured: niced to 10, and still at 5, beside Datasette's
         # readers the workers were starved and profile captures queued for them (load suite capture
         # p99 354 ms at nice 5, 269 ms at 0), while /v1/ping's p99 during four 2 MB ingests stays
         # under 10 ms at 0, since decoding moved into the workers.
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
-
-    def warm_up(self) -> None:
-        for future in [self._pool.submit(int, 0) for _ in range(self.workers)]:
-            future.result()
+        return WorkerPool(self.workers, context)
 
     async def prepare(self, capture: dict, keep_raw: bool = True, hashes: dict | None = None) -> dict:
         """`keep_raw=False` is a preview: its extraction is remembered for the Save that follows.
@@ -185,19 +180,18 @@ class Extractor:
         loop = asyncio.get_running_loop()
         known = self._known() if keep_raw else None
         try:
+            # On a timeout, wait_for cancels the task and the pool replaces the worker still parsing.
             prepared = await asyncio.wait_for(
-                loop.run_in_executor(self._pool, prepare, capture, keep_raw, hashes, known), EXTRACT_TIMEOUT_S
+                self._pool.run(prepare, capture, keep_raw, hashes, known), EXTRACT_TIMEOUT_S
             )
             if not keep_raw:
                 self._remember(capture, prepared)
             return prepared
         except asyncio.TimeoutError:
             log.warning("extraction of %s timed out; storing it unparsed", capture.get("url"))
-            self._restart()
             return await loop.run_in_executor(None, unparsed, capture, "extraction timed out")
-        except BrokenProcessPool:
+        except WorkerDied:
             log.warning("an extraction worker died on %s; storing it unparsed", capture.get("url"))
-            self._restart()
             return await loop.run_in_executor(None, unparsed, capture, "extraction worker crashed")
         except Exception as exc:  # extractors promise not to raise; never lose the capture if one does
             log.exception("extraction failed for %s", capture.get("url"))
@@ -207,12 +201,9 @@ class Extractor:
         """A big body, start to finish in the pool; (capture, digest, prepared)."""
         loop = asyncio.get_running_loop()
         try:
-            out = await asyncio.wait_for(
-                loop.run_in_executor(self._pool, decode_and_prepare, body, self._known()), EXTRACT_TIMEOUT_S
-            )
-        except (asyncio.TimeoutError, BrokenProcessPool) as exc:
+            out = await asyncio.wait_for(self._pool.run(decode_and_prepare, body, self._known()), EXTRACT_TIMEOUT_S)
+        except (asyncio.TimeoutError, WorkerDied) as exc:
             log.warning("a worker failed on a %d-byte capture (%r); storing it unparsed", len(body), exc)
-            self._restart()
             capture = parse_capture(await loop.run_in_executor(None, decode_json, body))
             digest = await loop.run_in_executor(None, payload_digest, capture)
             reason = "extraction timed out" if isinstance(exc, asyncio.TimeoutError) else "extraction worker crashed"
@@ -221,15 +212,8 @@ class Extractor:
             raise ApiError(out[1], out[2], out[3])
         return out[1], out[2], out[3]
 
-    def _restart(self) -> None:
-        old = self._pool
-        self._pool = self._new_pool()
-        for process in list(getattr(old, "_processes", {}).values()):
-            process.kill()
-        old.shutdown(wait=False, cancel_futures=True)
-
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool.close()
 
 
 async def ingest(capture: dict, writer: DbThread, extractor: Extractor, reader: DbThread | None = None) -> dict:

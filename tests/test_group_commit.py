@@ -1,7 +1,8 @@
 """Group commit on the single writer (`DbThread.run_grouped`), against a real SQLite file.
 
-Calls that arrive while the writer is busy share one COMMIT; each keeps its own savepoint, so a
-failing call loses only its own writes, and nobody hears "done" before the COMMIT returned.
+Calls that arrive while the writer is busy share one COMMIT; a failing call loses only its own
+writes (the group is rolled back and the others run again alone), and nobody hears "done" before
+the COMMIT returned.
 """
 
 from __future__ import annotations
@@ -204,3 +205,34 @@ async def test_grouped_new_contacts_get_the_suggestions_they_get_one_by_one(tmp_
     assert max(groups) > 5, groups  # the arrivals really were grouped
     assert len(suggestions["one by one"]) > 20  # and there was something to suggest
     assert suggestions["grouped"] == suggestions["one by one"]
+
+
+async def test_inside_a_group_nested_blocks_open_no_savepoint(writer, groups, tmp_path):
+    """Why it matters: the full-text index writes out its pending terms at every savepoint, which
+    doubled the cost of a contact or a note. The group itself is the unit of rollback."""
+    statements: list[str] = []
+
+    def trace(db):
+        db.conn.set_trace_callback(statements.append)
+
+    def nested(db, value):
+        with db.atomic():
+            with db.atomic():
+                return db.execute("INSERT INTO t (v) VALUES (?)", [value]).lastrowid
+
+    await writer.run(trace)
+    try:
+        await asyncio.gather(
+            writer.run_grouped(_insert, "first", 0.05), *(writer.run_grouped(nested, f"n{i}") for i in range(5))
+        )
+    finally:
+        await writer.run(lambda db: db.conn.set_trace_callback(None))
+    assert max(groups) > 1, groups
+    assert not [s for s in statements if "SAVEPOINT" in s.upper()], statements
+    assert _values(tmp_path / "kith.db") == sorted(["first", *(f"n{i}" for i in range(5))])
+    # Alone (not grouped), nested blocks are still savepoints, as sqlite-utils makes them.
+    statements.clear()
+    await writer.run(trace)
+    await writer.run(lambda db: nested(db, "alone") and db.conn.commit())
+    await writer.run(lambda db: db.conn.set_trace_callback(None))
+    assert any("SAVEPOINT" in s.upper() for s in statements), statements

@@ -40,11 +40,12 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
 
 
 async def _extractor(app: web.Application):
+    # On the loop: the pool's workers answer through it (`worker_pool`). Their start-up (the
+    # forkserver's imports) happens here, before the server takes requests.
     extractor = Extractor(app[SETTINGS].extract_workers)
-    await asyncio.get_running_loop().run_in_executor(None, extractor.warm_up)
     app[EXTRACTOR] = extractor
     yield
-    await asyncio.get_running_loop().run_in_executor(None, extractor.close)
+    extractor.close()
 
 
 def init_app(

@@ -236,11 +236,11 @@ class DbThread:
 
     async def run_grouped(self, fn: Callable[..., T], *args: Any) -> T:
         """Like `run`, for a function that wraps its own work in `db.atomic()`: calls that arrive
-        while the writer is busy are committed together (group commit), each in its own savepoint.
+        while the writer is busy are committed together (group commit; see `_commit_group`).
 
         Why: under load every capture paid for its own COMMIT (the WAL fsync, and at times a
         checkpoint), a fifth of the writer's time. A call still answers only once its group has
-        committed, and a call that fails rolls back only its own savepoint.
+        committed, and a call that fails loses only its own writes (the others run again alone).
         """
         loop = asyncio.get_running_loop()
         future = loop.create_future()

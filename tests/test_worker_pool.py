@@ -1,0 +1,95 @@
+"""The extraction worker pool (`companion.worker_pool`), with real worker processes.
+
+Stdlib functions only cross the pipe here, so the test needs no importable helpers of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import operator
+import os
+import time
+
+import pytest
+
+from companion import ingest
+from companion.ingest import Extractor
+from companion.worker_pool import WorkerDied, WorkerPool
+
+
+@pytest.fixture
+async def pool():
+    pool = WorkerPool(2)
+    yield pool
+    pool.close()
+
+
+async def test_results_and_errors_come_back(pool):
+    assert await pool.run(operator.add, 2, 3) == 5
+    with pytest.raises(ZeroDivisionError):
+        await pool.run(operator.truediv, 1, 0)
+    assert await pool.run(operator.mul, 6, 7) == 42  # the worker that raised is still serving
+
+
+async def test_two_workers_run_at_once_and_more_tasks_wait_their_turn(pool):
+    await asyncio.gather(*(pool.run(_sleep_then_pid, 0.1) for _ in range(2)))  # this module imported in each
+    started = time.monotonic()
+    pids = await asyncio.gather(*(pool.run(_sleep_then_pid, 0.3) for _ in range(4)))
+    elapsed = time.monotonic() - started
+    assert set(pids) == set(pool.pids) and len(set(pids)) == 2
+    assert 0.55 < elapsed < 1.1, elapsed  # two rounds of two, not four in a row, not four at once
+
+
+def _sleep_then_pid(seconds):
+    return time.sleep(seconds) or os.getpid()
+
+
+async def test_a_worker_that_dies_fails_only_its_task_and_is_replaced(pool):
+    before = list(pool.pids)
+    with pytest.raises(WorkerDied):
+        await pool.run(os._exit, 3)
+    assert len(pool.pids) == 2 and set(pool.pids) != set(before)
+    assert await pool.run(operator.add, 1, 1) == 2
+    assert all(pid != 0 for pid in pool.pids)
+
+
+async def test_a_cancelled_task_frees_its_slot_by_replacing_the_worker(pool):
+    """A timeout (wait_for cancels) must not leave a hung parser holding a worker."""
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(pool.run(time.sleep, 30), 0.2)
+    started = time.monotonic()
+    answers = await asyncio.gather(pool.run(operator.add, 1, 2), pool.run(operator.add, 3, 4))
+    assert answers == [3, 7]
+    assert time.monotonic() - started < 5  # both workers free again, not one waiting 30 s
+
+
+async def test_a_closed_pool_leaves_no_process(tmp_path):
+    pool = WorkerPool(2)
+    pids = list(pool.pids)
+    pool.close()
+    for pid in pids:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # already reaped: no zombie, no orphan
+    with pytest.raises(RuntimeError):
+        pool.run(operator.add, 1, 1)
+
+
+async def test_an_extraction_that_times_out_is_stored_unparsed_and_the_worker_replaced(monkeypatch):
+    from stress.conftest import big_page
+
+    extractor = Extractor(2)
+    try:
+        before = set(extractor._pool.pids)
+        monkeypatch.setattr(ingest, "EXTRACT_TIMEOUT_S", 0.001)
+        capture = {"kind": "profile", "url": "https://example.com/jane", "title": "Jane", "html": big_page(2_000_000)}
+        prepared = await extractor.prepare(capture)
+        assert prepared["extraction"]["status"] == "unparsed"
+        assert prepared["extraction"]["error"] == "extraction timed out"
+        assert prepared["html_z"] and prepared["html_sha256"]  # the raw page is kept
+        monkeypatch.setattr(ingest, "EXTRACT_TIMEOUT_S", 20.0)
+        assert set(extractor._pool.pids) != before
+        page = '<html><body><div class="h-card"><span class="p-name">Jane Doe</span></div></body></html>'
+        again = await extractor.prepare(dict(capture, html=page))
+        assert not again["extraction"].get("error") and again["extraction"]["profile"]["name"] == "Jane Doe"
+    finally:
+        extractor.close()
