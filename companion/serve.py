@@ -151,9 +151,10 @@ def yield_cpu_to_captures() -> str:
 
     Linux's SCHED_IDLE: Datasette runs whenever the companion leaves a core free, and gives it up
     the moment a companion thread wakes. Measured in the load suite (50 capture writers, 20
-    Datasette readers, 2 cores): at nice 10, captures/s beside the readers were 0.66x the
-    writers-alone figure and capture p99 ~290 ms; with SCHED_IDLE 0.94x and ~205 ms, and Datasette
-    served as many reads (it still used half a core, the part the companion was not using).
+    Datasette readers, 2 cores; 15 s runs): at nice 10, captures/s beside the readers were 0.66x
+    the writers-alone figure and capture p99 ~290 ms; with SCHED_IDLE 0.83-0.94x and 205-257 ms.
+    Datasette still used 0.4-0.5 of a core, the part the companion was not using, and served
+    about as many reads; its slowest page (its own table page with counts) waits longest.
     With the companion idle, as it mostly is, Datasette has its whole share of the machine. The
     policy applies to this process only (autogroups keep it from competing with, say, a browser in
     another session). Elsewhere: nice 10.
