@@ -16,6 +16,7 @@ import asyncio
 import collections
 import contextlib
 import multiprocessing
+import signal
 from multiprocessing.connection import Connection
 from typing import Any, Callable
 
@@ -25,7 +26,9 @@ class WorkerDied(Exception):
 
 
 def _serve(conn: Connection) -> None:
-    """A worker's life: (fn, args) in, (ok, result or exception) out, until the pipe closes."""
+    """A worker's life: (fn, args) in, (ok, result or exception) out, until the pipe closes.
+    Ctrl-C reaches the whole process group; the companion ends its workers itself (closed pipes)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
         try:
             fn, args = conn.recv()
