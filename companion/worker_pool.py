@@ -17,6 +17,7 @@ import collections
 import contextlib
 import multiprocessing
 import signal
+import time
 from multiprocessing.connection import Connection
 from typing import Any, Callable
 
@@ -168,8 +169,13 @@ class WorkerPool:
         for worker in list(self._workers):
             self._loop.remove_reader(worker.conn.fileno())
             worker.conn.close()  # the worker's recv ends: it exits by itself
+            future, worker.future = worker.future, None
+            if future is not None and not future.done():  # nobody would ever answer it
+                future.set_exception(WorkerDied("the worker pool closed"))
+        deadline = time.monotonic() + 2  # an idle worker exits at once; a busy one is killed after this
         for worker in self._workers:
-            worker.process.join(5)
+            worker.process.join(max(0.0, deadline - time.monotonic()))
+        for worker in self._workers:
             if worker.process.is_alive():
                 worker.process.kill()
                 worker.process.join(5)

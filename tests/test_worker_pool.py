@@ -63,10 +63,17 @@ async def test_a_cancelled_task_frees_its_slot_by_replacing_the_worker(pool):
     assert time.monotonic() - started < 5  # both workers free again, not one waiting 30 s
 
 
-async def test_a_closed_pool_leaves_no_process(tmp_path):
+async def test_a_closed_pool_leaves_no_process_and_no_task_waiting_forever(tmp_path):
     pool = WorkerPool(2)
     pids = list(pool.pids)
+    running = [pool.run(time.sleep, 30) for _ in range(2)]
+    queued = pool.run(operator.add, 1, 1)
+    await asyncio.sleep(0.2)
     pool.close()
+    for future in running:
+        with pytest.raises(WorkerDied):
+            await asyncio.wait_for(future, 5)
+    assert queued.cancelled()
     for pid in pids:
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)  # already reaped: no zombie, no orphan
