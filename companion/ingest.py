@@ -82,10 +82,11 @@ def prepare(capture: dict, keep_raw: bool = True, hashes: dict | None = None, kn
     return prepared
 
 
-# Bodies above this size are decoded, validated and hashed in a worker process, not in the
-# server: json.loads and the digest of a 2 MB page hold the GIL for ~20 ms, a thread does not help.
+# A JSON body above this size that is not a capture (a /v1/preview page) is decoded on a thread
+# (`handlers.read_json`): json.loads of a 2 MB page holds the GIL for ~20 ms, a thread does not help.
 INLINE_BODY = 256 * 1024
-# A capture body over this size carries a page: it goes to the pool whole, not decoded here first.
+# A capture body over this size carries a page: it goes to the pool whole, not decoded here first
+# (decoding, validation, hashing and extraction all happen in the worker).
 # Under load the companion's process is bound by its one GIL (the event loop and the writer's
 # Python share it); decoding, hashing and pickling a 40 KB profile page for the pool took ~0.45 ms
 # of it per capture, where sending the raw bytes costs a copy.
