@@ -146,8 +146,8 @@ class DatasetteProcess:
                 self.process.wait()
 
 
-def yield_cpu_to_captures() -> str:
-    """Put this (Datasette's) process below the companion for the CPU; returns how.
+def yield_cpu_to_captures() -> None:
+    """Put this (Datasette's) process below the companion for the CPU.
 
     Linux's SCHED_IDLE: Datasette runs whenever the companion leaves a core free, and gives it up
     the moment a companion thread wakes. Measured in the load suite (50 capture writers, 20
@@ -162,17 +162,14 @@ def yield_cpu_to_captures() -> str:
     try:
         # Per thread on Linux: threads started later inherit it, one started by an import already
         # running does not, so every current thread is set.
-        for tid in [0, *(int(t) for t in os.listdir("/proc/self/task"))]:
+        for tid in os.listdir("/proc/self/task"):
             with contextlib.suppress(ProcessLookupError):  # a thread that has just ended
-                os.sched_setscheduler(tid, os.SCHED_IDLE, os.sched_param(0))
-        return "SCHED_IDLE"
+                os.sched_setscheduler(int(tid), os.SCHED_IDLE, os.sched_param(0))
+        return
     except (AttributeError, OSError):  # not Linux, or refused
         pass
-    try:
+    with contextlib.suppress(OSError):
         os.nice(DatasetteProcess.NICE)
-        return f"nice {DatasetteProcess.NICE}"
-    except OSError:
-        return "unchanged"
 
 
 def _datasette_main(db_path: str, port: int, parent: int) -> None:

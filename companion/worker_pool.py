@@ -132,14 +132,17 @@ class WorkerPool:
                 future.set_exception(value)
         self._next(worker)
 
+    def _replace(self, worker: _Worker) -> None:
+        self._retire(worker)
+        if not self._closed:
+            self._add()
+
     def _lost(self, worker: _Worker) -> None:
         """The worker died: fail its task and start another worker in its place."""
         future, worker.future = worker.future, None
-        self._retire(worker)
+        self._replace(worker)
         if future is not None and not future.done():
             future.set_exception(WorkerDied(f"the worker process ended (exit code {worker.process.exitcode})"))
-        if not self._closed:
-            self._add()
 
     def _on_done(self, future: asyncio.Future) -> None:
         if not future.cancelled():
@@ -147,9 +150,7 @@ class WorkerPool:
         for worker in self._workers:
             if worker.future is future:  # still running a task nobody waits for (a timeout): replace it
                 worker.future = None
-                self._retire(worker)
-                if not self._closed:
-                    self._add()
+                self._replace(worker)
                 return
 
     def _next(self, worker: _Worker) -> None:

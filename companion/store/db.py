@@ -158,13 +158,13 @@ def _commit_group(db: Database, calls: list[tuple[Callable, tuple]]) -> list[tup
             outcomes.append((True, fn(db, *args)))
         for fn, items in db.deferred.items():
             fn(db, items)
+        failed = False
     except Exception:  # noqa: BLE001 - each call runs again alone and meets its own error there
-        db.deferred = None
-        if db.conn.in_transaction:
-            db.rollback()
+        failed = True
+    db.deferred = None
+    if failed:
+        db.rollback()  # (a no-op when the error already ended the transaction)
         return [_alone(db, fn, args) for fn, args in calls]
-    finally:
-        db.deferred = None
     try:
         db.conn.execute("COMMIT")
     except Exception as exc:  # noqa: BLE001 - nothing in the group is durable
