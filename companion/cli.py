@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -31,6 +30,8 @@ def main():
 )
 def serve(db_path, port, datasette_port):
     """Run the companion API and Datasette on 127.0.0.1."""
+    import asyncio  # here, not at the top: every other command starts without it
+
     from .serve import serve as run
 
     asyncio.run(run(resolve_db(db_path), port, datasette_port or None))

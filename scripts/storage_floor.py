@@ -54,15 +54,11 @@ def store(rows_path: str, target_db: str) -> None:
         ).fetchall()
         for kind, name, _ in ddl:
             conn.execute(f"DROP {kind} [{name}]")
-        conn.executemany(
-            f"INSERT INTO [{table}] ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", rows
-        )
+        conn.executemany(f"INSERT INTO [{table}] ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", rows)
         for _, _, sql in ddl:
             conn.execute(sql)
     fts = [c[1] for c in conn.execute("PRAGMA table_info(contacts_fts)")]
-    conn.execute(
-        f"INSERT INTO contacts_fts (rowid, {', '.join(fts)}) SELECT rowid, {', '.join(fts)} FROM contacts"
-    )
+    conn.execute(f"INSERT INTO contacts_fts (rowid, {', '.join(fts)}) SELECT rowid, {', '.join(fts)} FROM contacts")
     conn.execute("COMMIT")
     conn.close()
 

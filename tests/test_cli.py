@@ -125,3 +125,23 @@ def test_serve_runs_companion_and_datasette_and_stops_cleanly(db_path):
     # Nothing the server acknowledged is missing after it stopped.
     db = open_db(db_path)
     assert db["captures"].count == 1 and db["notes"].count == 1
+
+
+def test_import_commands_start_without_the_server_stack(tmp_path):
+    """`kith import` is timed as a command against `sqlite-utils insert`: asyncio (and the ssl it
+    pulls in) is the server's, so loading the CLI and an importer must not import it."""
+    probe = (
+        "import sys, companion.cli, companion.importers.linkedin, companion.store.db;"
+        "print(sorted(m for m in ('asyncio', 'ssl', 'aiohttp') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "Connections.csv").write_text(
+        "First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
+        "Ada,Lovelace,https://www.linkedin.com/in/ada,,Engines,Analyst,01 Jan 2020\n"
+    )
+    result = kith("import", "linkedin", "--db", str(tmp_path / "k.db"), str(folder / "Connections.csv"))
+    assert result.returncode == 0, result.stderr
+    assert "1 created" in result.stdout

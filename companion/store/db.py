@@ -7,7 +7,6 @@ connection on one thread; readers (Datasette, lookups) use WAL snapshots.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import sqlite3
@@ -15,12 +14,15 @@ import threading
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 
 from sqlite_utils import Database
 
 from ..privacy import create_private_file, private_dir, remember_created_dir
 from .schema import ensure_db_shape
+
+if TYPE_CHECKING:  # asyncio only where the writer runs: a CLI command starts without it
+    import asyncio
 
 T = TypeVar("T")
 
@@ -231,6 +233,8 @@ class DbThread:
         self._draining = False
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        import asyncio
+
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, fn, self.db, *args)
 
@@ -242,6 +246,8 @@ class DbThread:
         checkpoint), a fifth of the writer's time. A call still answers only once its group has
         committed, and a call that fails loses only its own writes (the others run again alone).
         """
+        import asyncio
+
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         with self._group_lock:
