@@ -104,8 +104,8 @@ def iter_contacts(db: Database, *, timeline: bool = False, notes: bool = False) 
             ),
             interaction=_Grouped(
                 db,
-                "SELECT contact_id, happened_at AS at, id, kind, summary, capture_id"
-                " FROM interactions ORDER BY contact_id, happened_at, id",
+                "SELECT contact_id, happened_at AS at, id, kind, summary, direction, source, external_id,"
+                " capture_id FROM interactions ORDER BY contact_id, happened_at, id",
             ),
             exchange=_Grouped(
                 db,

@@ -155,6 +155,19 @@ def test_csv_round_trip(full_db, tmp_path):
 
 
 def test_json_has_everything(full_db):
+    db = open_db(full_db)
+    ada_id = db.execute("SELECT contact_id FROM identities WHERE value LIKE '%ada-lovelace%'").fetchone()[0]
+    meeting = {
+        "contact_id": ada_id,
+        "kind": "meeting",
+        "happened_at": "2024-06-01T10:00:00Z",
+        "summary": "Coffee",
+        "direction": "in",
+        "source": "import:ics",
+        "external_id": "ics:uid-1/ada@example.com",
+    }
+    db["interactions"].insert(meeting)
+    db.close()
     doc = json.loads(kith("export", "json", "--db", full_db).output)
     assert doc["format"] == "kith-export" and len(doc["contacts"]) == len(people(full_db))
     ada = next(c for c in doc["contacts"] if c["name"] == "Ada Lovelace")
@@ -167,6 +180,10 @@ def test_json_has_everything(full_db):
     } in ada["identities"]
     types = [e["type"] for e in ada["timeline"]]
     assert types.count("message") == 4 and "interaction" in types
+    exported = next(e for e in ada["timeline"] if e["type"] == "interaction" and e["kind"] == "meeting")
+    assert {k: exported[k] for k in ("summary", "direction", "source", "external_id")} == {
+        k: meeting[k] for k in ("summary", "direction", "source", "external_id")
+    }
     assert [e["at"] for e in ada["timeline"]] == sorted(e["at"] for e in ada["timeline"])
     assert ada["relationships"][0]["direction"] == "from" and ada["relationships"][0]["kind"] == "introduced_by"
     octo = next(c for c in doc["contacts"] if c["name"] == "Octo Cat, PhD")
