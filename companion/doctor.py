@@ -8,7 +8,8 @@ what it found; each repair is one transaction.
 
 Checks: integrity (`PRAGMA integrity_check`, or `quick_check`), migrations, the FTS tables and
 their `_ai`/`_ad`/`_au` triggers (compared with what `schema.enable_search` creates today, `_au`
-being the narrowed one), the declared indexes and views, and file modes (privacy.py).
+being the narrowed one), every index the schema creates (plain, expression, partial and unique),
+the declared views, and file modes (privacy.py).
 Repairs: pending migrations are applied; a missing or altered FTS table or trigger is recreated
 and the index refilled from the table; missing indexes and views are created; loose modes are
 tightened. An integrity failure is reported, never "repaired": restore a backup.
@@ -19,6 +20,7 @@ before it opens the database; on a database that is fine it costs a few millisec
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 from dataclasses import asdict, dataclass, field
@@ -29,7 +31,6 @@ from sqlite_utils import Database
 from . import privacy
 from .store.schema import (
     FTS,
-    INDEXES,
     RECONNECT_TAG_DAYS,
     RECONNECT_TRIGGERS,
     VIEWS,
@@ -175,12 +176,26 @@ def fts_problems(db: Database, table: str, expected: dict[str, str] | None = Non
     return found
 
 
-def missing_indexes(db: Database) -> list[tuple[str, list[str]]]:
-    out = []
-    for table, columns in INDEXES:
-        if table in db.table_names() and columns not in [i.columns for i in db[table].indexes]:
-            out.append((table, columns))
-    return out
+@functools.cache
+def expected_indexes() -> dict[str, tuple[str, str]]:
+    """Every named index the schema has today: name -> (table, CREATE statement). Read from a
+    scratch database brought to shape, because the migrations create them in many forms (column
+    lists, expressions, partial and unique indexes), and a list kept here would drift from them."""
+    scratch = Database(memory=True)
+    ensure_db_shape(scratch)
+    rows = scratch.execute("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+    found = {name: (table, sql) for name, table, sql in rows}
+    scratch.close()
+    return found
+
+
+def missing_indexes(db: Database) -> list[tuple[str, str, str]]:
+    """(name, table, CREATE statement) of each expected index the database lacks, on tables it has."""
+    have = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    tables = set(db.table_names())
+    return [
+        (name, table, sql) for name, (table, sql) in expected_indexes().items() if name not in have and table in tables
+    ]
 
 
 def missing_views(db: Database) -> list[str]:
@@ -352,12 +367,13 @@ def _check_reconnect(report: Report, db: Database, repair: bool) -> None:
 
 def _check_indexes_and_views(report: Report, db: Database, repair: bool) -> None:
     indexes = missing_indexes(db)
-    finding = report.add("indexes", ", ".join(f"{t}({', '.join(c)}) missing" for t, c in indexes) or None)
+    finding = report.add("indexes", ", ".join(f"{name} on {table} missing" for name, table, _ in indexes) or None)
 
     def create_indexes():
+        # A unique index refuses to come back over duplicate rows: the error is reported, nothing is changed.
         with db.atomic():
-            for table, columns in indexes:
-                db[table].create_index(columns, if_not_exists=True)
+            for _, _, sql in indexes:
+                db.execute(sql)
         return len(indexes)
 
     if indexes:

@@ -138,6 +138,63 @@ def test_an_altered_trigger_and_a_stale_index_are_repaired(tmp_path):
     assert doctor.run(db_path).healthy
 
 
+def indexes(db_path) -> set[str]:
+    conn = sqlite3.connect(db_path)
+    try:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    finally:
+        conn.close()
+
+
+def test_dropped_expression_partial_and_unique_indexes_are_found_and_recreated(tmp_path):
+    """Not only plain column indexes: the reconnect queue's expression index and the unique index that
+    keeps a calendar import from storing an event twice are checked and come back as declared."""
+    db_path = a_database(tmp_path)
+    before = indexes(db_path)
+    dropped = ["idx_interactions_external_id", "idx_contacts_reconnect_cadence", "idx_identities_contact_id"]
+    conn = sqlite3.connect(db_path)
+    sql = {name: conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", [name]).fetchone()[0] for name in dropped}
+    with conn:
+        for name in dropped:
+            conn.execute(f"DROP INDEX {name}")
+    conn.close()
+
+    result = kith("doctor", "--db", str(db_path), "--no-repair")
+    assert result.returncode == 1
+    for name in dropped:
+        assert name in result.stdout
+
+    report = doctor.run(db_path)
+    finding = next(f for f in report.findings if f.check == "indexes")
+    assert finding.repaired == "created 3 index(es)" and report.ok
+    assert indexes(db_path) == before
+    conn = sqlite3.connect(db_path)
+    assert {n: conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", [n]).fetchone()[0] for n in dropped} == sql
+    conn.close()
+    assert doctor.run(db_path).healthy
+
+
+def test_a_unique_index_over_duplicates_is_reported_not_forced(tmp_path):
+    db_path = a_database(tmp_path)
+    conn = sqlite3.connect(db_path)
+    with conn:
+        conn.execute("DROP INDEX idx_interactions_external_id")
+        conn.execute("INSERT INTO contacts (name, created_at, updated_at) VALUES ('Ada', 'now', 'now')")
+        for _ in range(2):  # what the missing index would have refused: one calendar event stored twice
+            conn.execute(
+                "INSERT INTO interactions (contact_id, kind, happened_at, external_id)"
+                " VALUES (1, 'meeting', '2024-01-01', 'ics:uid-1/ada@example.com')"
+            )
+    conn.close()
+    report = doctor.run(db_path)
+    finding = next(f for f in report.findings if f.check == "indexes")
+    assert finding.problem == "idx_interactions_external_id on interactions missing"
+    assert "UNIQUE constraint failed" in finding.error and not report.ok
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("SELECT count(*) FROM interactions").fetchone()[0] == 2  # nothing deleted
+    conn.close()
+
+
 def test_pending_migrations_and_loose_modes_are_repaired(tmp_path):
     db_path = a_database(tmp_path)
     conn = sqlite3.connect(db_path)
