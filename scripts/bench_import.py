@@ -219,6 +219,17 @@ def _storage_floor(imported: Path, target: Path) -> float:
     return took
 
 
+def _command_row(name: str, seconds: float, reference_s: float, target: str, note: str) -> dict:
+    return {
+        "name": name,
+        "figure_ms": round(seconds * 1000, 1),
+        "reference_ms": round(reference_s * 1000, 1),
+        "ratio": round(seconds / reference_s, 2),
+        "target": target,
+        "note": note,
+    }
+
+
 def run_clustered(sizes=CLUSTERED_SIZES, repeat: int = 3) -> list[dict]:
     """The headline: `kith import linkedin` of a clustered Connections.csv as a command, against
     `sqlite-utils insert db t Connections.csv --csv` of the same file (what a Datasette user would
@@ -257,27 +268,25 @@ def run_clustered(sizes=CLUSTERED_SIZES, repeat: int = 3) -> list[dict]:
             per_size[n] = (min(trials), min(refs))
         kith_s, ref_s = per_size[HEADLINE]
         out.append(
-            {
-                "name": f"kith import linkedin, clustered {HEADLINE:,} rows (command)",
-                "figure_ms": round(kith_s * 1000, 1),
-                "reference_ms": round(ref_s * 1000, 1),
-                "ratio": round(kith_s / ref_s, 2),
-                "target": "≤ 0.5× sqlite-utils",
-                "note": f"end to end as commands, best of {repeat}, alternating; reference: `sqlite-utils insert "
+            _command_row(
+                f"kith import linkedin, clustered {HEADLINE:,} rows (command)",
+                kith_s,
+                ref_s,
+                "≤ 0.5× sqlite-utils",
+                f"end to end as commands, best of {repeat}, alternating; reference: `sqlite-utils insert "
                 "db t Connections.csv --csv` of the same file",
-            }
+            )
         )
         floor_s = min(floors)
         out.append(
-            {
-                "name": f"storage floor: the same rows written by bare sqlite3, clustered {HEADLINE:,} (command)",
-                "figure_ms": round(floor_s * 1000, 1),
-                "reference_ms": round(ref_s * 1000, 1),
-                "ratio": round(floor_s / ref_s, 2),
-                "target": "reported: no import of these rows can be quicker",
-                "note": f"scripts/storage_floor.py, best of {repeat}: the import's contacts, identities, interactions "
+            _command_row(
+                f"storage floor: the same rows written by bare sqlite3, clustered {HEADLINE:,} (command)",
+                floor_s,
+                ref_s,
+                "reported: no import of these rows can be quicker",
+                f"scripts/storage_floor.py, best of {repeat}: the import's contacts, identities, interactions "
                 f"and suggestions into the same schema, no Kith code; kith import is {kith_s / floor_s:.1f}× this",
-            }
+            )
         )
         base = sizes[0]
         for n in sizes:
@@ -286,14 +295,13 @@ def run_clustered(sizes=CLUSTERED_SIZES, repeat: int = 3) -> list[dict]:
             kith_n, ref_n = per_size[n]
             growth = (kith_n / per_size[base][0]) / (n / base)
             out.append(
-                {
-                    "name": f"kith import linkedin, clustered {n:,} rows (command)",
-                    "figure_ms": round(kith_n * 1000, 1),
-                    "reference_ms": round(ref_n * 1000, 1),
-                    "ratio": round(kith_n / ref_n, 2),
-                    "target": "growth: linear or better",
-                    "note": f"one run; time per row relative to {base:,} rows: {growth:.2f}",
-                }
+                _command_row(
+                    f"kith import linkedin, clustered {n:,} rows (command)",
+                    kith_n,
+                    ref_n,
+                    "growth: linear or better",
+                    f"one run; time per row relative to {base:,} rows: {growth:.2f}",
+                )
             )
     return out
 
