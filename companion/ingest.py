@@ -203,11 +203,16 @@ class Extractor:
         loop = asyncio.get_running_loop()
         try:
             out = await asyncio.wait_for(self._pool.run(decode_and_prepare, body, self._known()), EXTRACT_TIMEOUT_S)
-        except (asyncio.TimeoutError, WorkerDied) as exc:
+        except Exception as exc:  # noqa: BLE001 - a timeout, a dead worker, an answer that could not be read
             log.warning("a worker failed on a %d-byte capture (%r); storing it unparsed", len(body), exc)
             capture = parse_capture(await loop.run_in_executor(None, decode_json, body))
             digest = await loop.run_in_executor(None, payload_digest, capture)
-            reason = "extraction timed out" if isinstance(exc, asyncio.TimeoutError) else "extraction worker crashed"
+            if isinstance(exc, asyncio.TimeoutError):
+                reason = "extraction timed out"
+            elif isinstance(exc, WorkerDied):
+                reason = "extraction worker crashed"
+            else:
+                reason = f"extraction failed: {exc!r}"
             return capture, digest, await loop.run_in_executor(None, unparsed, capture, reason)
         if out[0] == "error":
             raise ApiError(out[1], out[2], out[3])

@@ -8,6 +8,9 @@ worker's pipe and a reader callback (`add_reader`) takes the result: no thread i
 
 A worker that dies fails its task with `WorkerDied` and is replaced; a task whose future is
 cancelled (a timeout) has its worker killed and replaced, so a hung parser never holds a slot.
+A replacement that cannot start (no file descriptors, no memory) is tried again with the next
+task; while the pool has no worker at all, a task fails at once with `WorkerDied` rather than
+waiting for a worker that may never come.
 """
 
 from __future__ import annotations
@@ -41,16 +44,26 @@ def _serve(conn: Connection) -> None:
             out = (False, exc)
         try:
             conn.send(out)
+        except OSError:  # the pool closed while this task ran: nobody to answer
+            return
         except Exception as exc:  # noqa: BLE001 - an unpicklable result or exception
-            conn.send((False, RuntimeError(f"the worker's answer could not be sent: {exc!r}")))
+            try:
+                conn.send((False, RuntimeError(f"the worker's answer could not be sent: {exc!r}")))
+            except OSError:
+                return
 
 
 class _Worker:
     def __init__(self, context):
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child,), daemon=True, name="kith-extract")
-        self.process.start()
-        child.close()
+        try:
+            self.process = context.Process(target=_serve, args=(child,), daemon=True, name="kith-extract")
+            self.process.start()
+        except BaseException:
+            self.conn.close()  # (out of descriptors, say) nothing is left open
+            raise
+        finally:
+            child.close()
         self.future: asyncio.Future | None = None
 
     def kill(self) -> None:
@@ -71,7 +84,9 @@ class WorkerPool:
         self._waiting: collections.deque = collections.deque()
         self._idle: collections.deque[_Worker] = collections.deque()
         self._workers: list[_Worker] = []
+        self._size = size
         self._closed = False
+        self._start_error: BaseException | None = None  # why the last replacement could not start
         for _ in range(size):
             self._add(warm=warm)
 
@@ -99,6 +114,11 @@ class WorkerPool:
         if self._closed:
             raise RuntimeError("the worker pool is closed")
         future = self._loop.create_future()
+        if len(self._workers) < self._size:
+            self._top_up()
+        if not self._workers:
+            future.set_exception(WorkerDied(f"no worker process could be started: {self._start_error!r}"))
+            return future
         future.add_done_callback(self._on_done)
         if self._idle:
             self._start(self._idle.popleft(), fn, args, future)
@@ -124,6 +144,8 @@ class WorkerPool:
         except (EOFError, OSError):
             self._lost(worker)
             return
+        except Exception as exc:  # noqa: BLE001 - the whole answer was read; only unpickling it failed
+            ok, value = False, RuntimeError(f"the worker's answer could not be read: {exc!r}")
         future, worker.future = worker.future, None
         if future is not None and not future.done():
             if ok:
@@ -132,17 +154,26 @@ class WorkerPool:
                 future.set_exception(value)
         self._next(worker)
 
+    def _top_up(self) -> None:
+        """Start workers until the pool has its size again; a start that fails is tried with the next task."""
+        while not self._closed and len(self._workers) < self._size:
+            try:
+                self._add()
+            except Exception as exc:  # noqa: BLE001 - out of descriptors or memory: the tasks must still end
+                self._start_error = exc
+                return
+
     def _replace(self, worker: _Worker) -> None:
         self._retire(worker)
-        if not self._closed:
-            self._add()
+        self._top_up()
 
     def _lost(self, worker: _Worker) -> None:
-        """The worker died: fail its task and start another worker in its place."""
+        """The worker died: fail its task, then start another worker in its place."""
         future, worker.future = worker.future, None
-        self._replace(worker)
+        self._retire(worker)
         if future is not None and not future.done():
             future.set_exception(WorkerDied(f"the worker process ended (exit code {worker.process.exitcode})"))
+        self._top_up()
 
     def _on_done(self, future: asyncio.Future) -> None:
         if not future.cancelled():
@@ -164,8 +195,8 @@ class WorkerPool:
     def close(self) -> None:
         self._closed = True
         for _, _, future in self._waiting:
-            if not future.done():
-                future.cancel()
+            if not future.done():  # failed, not cancelled: the caller stores the capture unparsed
+                future.set_exception(WorkerDied("the worker pool closed"))
         self._waiting.clear()
         for worker in list(self._workers):
             self._loop.remove_reader(worker.conn.fileno())

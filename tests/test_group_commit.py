@@ -236,3 +236,28 @@ async def test_inside_a_group_nested_blocks_open_no_savepoint(writer, groups, tm
     await writer.run(lambda db: nested(db, "alone") and db.conn.commit())
     await writer.run(lambda db: db.conn.set_trace_callback(None))
     assert any("SAVEPOINT" in s.upper() for s in statements), statements
+
+
+class _Abandon(BaseException):
+    """Not an Exception (as SystemExit is not): what a plain `except Exception` lets through."""
+
+
+def _insert_then_abandon(db, value: str) -> None:
+    with db.atomic():
+        db.execute("INSERT INTO t (v) VALUES (?)", [value])
+        raise _Abandon("gave up")
+
+
+async def test_a_call_raising_a_base_exception_fails_alone_and_the_writer_goes_on(writer, groups, tmp_path):
+    """Every caller hears back, the others' writes land, and the writer is left with no open
+    transaction and no group state, ready for the next call (it used to hang every later call)."""
+    calls = [writer.run_grouped(_insert, f"ok{n}", 0.002) for n in range(6)]
+    calls.insert(3, writer.run_grouped(_insert_then_abandon, "abandoned"))
+    outcomes = await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 10)
+    failed = [o for o in outcomes if isinstance(o, BaseException)]
+    assert len(failed) == 1 and isinstance(failed[0], _Abandon)
+    assert max(groups) > 1, groups
+    assert await asyncio.wait_for(writer.run_grouped(_insert, "later"), 10)
+    assert _values(tmp_path / "kith.db") == sorted([f"ok{n}" for n in range(6)] + ["later"])
+    state = await writer.run(lambda db: (db.conn.in_transaction, getattr(db, "deferred", None)))
+    assert state == (False, None)

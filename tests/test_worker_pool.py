@@ -6,8 +6,11 @@ Stdlib functions only cross the pipe here, so the test needs no importable helpe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import operator
 import os
+import resource
+import signal
 import time
 
 import pytest
@@ -73,7 +76,8 @@ async def test_a_closed_pool_leaves_no_process_and_no_task_waiting_forever(tmp_p
     for future in running:
         with pytest.raises(WorkerDied):
             await asyncio.wait_for(future, 5)
-    assert queued.cancelled()
+    with pytest.raises(WorkerDied):  # failed, not cancelled: its capture is stored unparsed
+        await asyncio.wait_for(queued, 5)
     for pid in pids:
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)  # already reaped: no zombie, no orphan
@@ -100,3 +104,70 @@ async def test_an_extraction_that_times_out_is_stored_unparsed_and_the_worker_re
         assert not again["extraction"].get("error") and again["extraction"]["profile"]["name"] == "Jane Doe"
     finally:
         extractor.close()
+
+
+class _NeedsTwoArguments(Exception):
+    """Pickles in the worker (as its args) but cannot be rebuilt in the parent, like an exception
+    with required constructor arguments."""
+
+    def __init__(self, code, message):
+        super().__init__(f"{code}: {message}")
+
+
+def _raise_unreadable():
+    raise _NeedsTwoArguments(1, "refused")
+
+
+async def test_an_answer_that_cannot_be_read_fails_its_task_and_the_worker_serves_on(pool):
+    with pytest.raises(RuntimeError, match="could not be read"):
+        await asyncio.wait_for(pool.run(_raise_unreadable), 5)
+    # Both workers answer (before the fix, the one that raised stayed "busy" for good): first once
+    # each, which imports this module in each, then side by side.
+    await asyncio.wait_for(asyncio.gather(*(pool.run(_sleep_then_pid, 0) for _ in range(2))), 10)
+    started = time.monotonic()
+    pids = await asyncio.wait_for(asyncio.gather(*(pool.run(_sleep_then_pid, 0.3) for _ in range(2))), 10)
+    assert len(set(pids)) == 2 and time.monotonic() - started < 0.55
+
+
+def _use_up_descriptors() -> list[int]:
+    hog = []
+    with contextlib.suppress(OSError):
+        while True:
+            hog.append(os.open(os.devnull, os.O_RDONLY))
+    return hog
+
+
+@contextlib.contextmanager
+def _few_descriptors():
+    """The process at its file-descriptor limit (a real EMFILE, as a busy server meets it)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    in_use = len(os.listdir("/proc/self/fd"))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (in_use + 32, hard))
+    hog = _use_up_descriptors()
+    try:
+        yield hog
+    finally:
+        for fd in hog:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+async def test_a_worker_lost_when_no_replacement_can_start_still_fails_its_task():
+    """Its task must fail at once (and be stored unparsed), not wait forever; while no worker can be
+    started a task fails at once too; once descriptors are free again the pool is whole."""
+    pool = WorkerPool(1)
+    try:
+        running = pool.run(time.sleep, 5)
+        await asyncio.sleep(0.2)
+        with _few_descriptors() as hog:
+            os.kill(pool.pids[0], signal.SIGKILL)
+            with pytest.raises(WorkerDied, match="exit code -9"):
+                await asyncio.wait_for(running, 5)
+            assert pool.pids == []  # the replacement could not start
+            hog += _use_up_descriptors()  # (the dead worker's pipe was closed: take that one too)
+            with pytest.raises(WorkerDied, match="could be started"):
+                await asyncio.wait_for(pool.run(operator.add, 1, 1), 5)
+        assert await asyncio.wait_for(pool.run(operator.add, 2, 2), 10) == 4
+        assert len(pool.pids) == 1
+    finally:
+        pool.close()

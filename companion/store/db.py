@@ -161,7 +161,7 @@ def _commit_group(db: Database, calls: list[tuple[Callable, tuple]]) -> list[tup
         for fn, items in db.deferred.items():
             fn(db, items)
         failed = False
-    except Exception:  # noqa: BLE001 - each call runs again alone and meets its own error there
+    except BaseException:  # noqa: BLE001 - each call runs again alone and meets its own error there
         failed = True
     db.deferred = None
     if failed:
@@ -190,7 +190,7 @@ def defer_to_group_end(db: Database, fn: Callable[[Database, list], Any], item: 
 def _alone(db: Database, fn: Callable, args: tuple) -> tuple[bool, Any]:
     try:
         return True, fn(db, *args)
-    except Exception as exc:  # noqa: BLE001
+    except BaseException as exc:  # noqa: BLE001 - as an executor does: the caller gets it, the writer goes on
         return False, exc
 
 
