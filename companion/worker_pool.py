@@ -22,6 +22,7 @@ import multiprocessing
 import signal
 import time
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
 from typing import Any, Callable
 
 
@@ -127,16 +128,20 @@ class WorkerPool:
         return future
 
     def _start(self, worker: _Worker, fn, args, future: asyncio.Future) -> None:
+        try:
+            # Pickled apart from the write, so an argument that does not pickle (whatever it raises)
+            # fails its task and leaves a healthy worker alone.
+            task = ForkingPickler.dumps((fn, args))
+        except Exception as exc:  # noqa: BLE001
+            future.set_exception(exc)
+            self._next(worker)
+            return
         worker.future = future
         try:
             # The worker is idle, so it is reading: this write returns as soon as it has the bytes.
-            worker.conn.send((fn, args))
-        except (OSError, ValueError):
+            worker.conn.send_bytes(task)
+        except OSError:
             self._lost(worker)
-        except Exception as exc:  # noqa: BLE001 - an argument that does not pickle
-            worker.future = None
-            future.set_exception(exc)
-            self._next(worker)
 
     def _on_answer(self, worker: _Worker) -> None:
         try:

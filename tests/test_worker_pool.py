@@ -171,3 +171,16 @@ async def test_a_worker_lost_when_no_replacement_can_start_still_fails_its_task(
         assert len(pool.pids) == 1
     finally:
         pool.close()
+
+
+class _RefusesToPickle:
+    def __reduce__(self):
+        raise ValueError("not for the pipe")
+
+
+async def test_an_argument_that_does_not_pickle_fails_its_task_and_keeps_the_worker(pool):
+    before = list(pool.pids)
+    with pytest.raises(ValueError, match="not for the pipe"):
+        await asyncio.wait_for(pool.run(repr, _RefusesToPickle()), 5)
+    assert pool.pids == before  # a healthy worker is not killed for its caller's argument
+    assert await asyncio.wait_for(pool.run(operator.add, 1, 2), 5) == 3
