@@ -184,3 +184,31 @@ async def test_an_argument_that_does_not_pickle_fails_its_task_and_keeps_the_wor
         await asyncio.wait_for(pool.run(repr, _RefusesToPickle()), 5)
     assert pool.pids == before  # a healthy worker is not killed for its caller's argument
     assert await asyncio.wait_for(pool.run(operator.add, 1, 2), 5) == 3
+
+
+def _extraction_with_an_unreadable_answer(body, known=None):
+    raise _NeedsTwoArguments(2, "a parser bug")
+
+
+async def test_a_big_capture_whose_extraction_fails_otherwise_is_stored_unparsed(monkeypatch):
+    """Not a timeout, not a dead worker: an answer that could not be read. The capture (and its
+    page) still comes back to be stored, marked unparsed, not as a server error."""
+    import json
+    import uuid
+
+    from stress.conftest import big_page
+
+    monkeypatch.setattr(ingest, "decode_and_prepare", _extraction_with_an_unreadable_answer)
+    extractor = Extractor(1)
+    try:
+        page = big_page(100_000)
+        body = json.dumps(
+            {"capture_id": str(uuid.uuid4()), "kind": "profile", "url": "https://example.com/jane", "html": page}
+        )
+        capture, digest, prepared = await extractor.decode_and_prepare(body.encode())
+        assert capture["url"] == "https://example.com/jane" and digest
+        assert prepared["extraction"]["status"] == "unparsed"
+        assert "could not be read" in prepared["extraction"]["error"]
+        assert prepared["html_z"] and prepared["html_sha256"]  # the raw page is kept
+    finally:
+        extractor.close()
