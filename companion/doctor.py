@@ -144,20 +144,24 @@ def _normalise_sql(sql: str | None) -> str:
     return re.sub(r"\s*([(),;=])\s*", r"\1", text).strip()
 
 
+@functools.cache
+def _shaped_schema() -> dict[str, tuple[str, str, str]]:
+    """Every object a database brought to shape has today: name -> (type, table, CREATE statement).
+    Read from a scratch database, once per process, because the migrations create indexes in many
+    forms (column lists, expressions, partial and unique) and `enable_search` the FTS tables and
+    triggers: a list kept here would drift from them."""
+    scratch = Database(memory=True)
+    ensure_db_shape(scratch)
+    rows = scratch.execute("SELECT name, type, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL")
+    found = {name: (kind, table, sql) for name, kind, table, sql in rows}
+    scratch.close()
+    return found
+
+
 def expected_fts_sql(table: str) -> dict[str, str]:
     """The FTS table and triggers `schema.enable_search` creates for `table` today, by name."""
-    scratch = Database(memory=True)
-    columns = ", ".join(f'"{c}" TEXT' for c in FTS[table])
-    scratch.execute(f'CREATE TABLE "{table}" (id INTEGER PRIMARY KEY, {columns})')
-    enable_search(scratch, table)
     names = [f"{table}_fts"] + [table + s for s in TRIGGER_SUFFIXES]
-    rows = dict(
-        scratch.execute(
-            f"SELECT name, sql FROM sqlite_master WHERE name IN ({','.join('?' * len(names))})", names
-        ).fetchall()
-    )
-    scratch.close()
-    return {name: _normalise_sql(rows[name]) for name in names}
+    return {name: _normalise_sql(_shaped_schema()[name][2]) for name in names}
 
 
 def fts_problems(db: Database, table: str, expected: dict[str, str] | None = None) -> list[str]:
@@ -177,25 +181,14 @@ def fts_problems(db: Database, table: str, expected: dict[str, str] | None = Non
     return found
 
 
-@functools.cache
-def expected_indexes() -> dict[str, tuple[str, str]]:
-    """Every named index the schema has today: name -> (table, CREATE statement). Read from a
-    scratch database brought to shape, because the migrations create them in many forms (column
-    lists, expressions, partial and unique indexes), and a list kept here would drift from them."""
-    scratch = Database(memory=True)
-    ensure_db_shape(scratch)
-    rows = scratch.execute("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
-    found = {name: (table, sql) for name, table, sql in rows}
-    scratch.close()
-    return found
-
-
 def missing_indexes(db: Database) -> list[tuple[str, str, str]]:
     """(name, table, CREATE statement) of each expected index the database lacks, on tables it has."""
     have = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     tables = set(db.table_names())
     return [
-        (name, table, sql) for name, (table, sql) in expected_indexes().items() if name not in have and table in tables
+        (name, table, sql)
+        for name, (kind, table, sql) in _shaped_schema().items()
+        if kind == "index" and name not in have and table in tables
     ]
 
 
